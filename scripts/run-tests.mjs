@@ -43,6 +43,7 @@ function needRoot(label) {
 
 const dist = join(root, "dist");
 const tiers = {
+  layers: () => spawnSync(process.execPath, [join(root, "scripts/check-layers.mjs")], { stdio: "inherit" }).status ?? 1,
   native: () => {
     const r = spawnSync("make", ["-s", "-C", join(root, "native"), "test"], { stdio: "inherit" });
     return r.status ?? 1;
@@ -56,7 +57,7 @@ const tiers = {
     : 0,
 };
 
-const order = tier === "all" ? ["native", "unit", "root", "integration"] : [tier];
+const order = tier === "all" ? ["layers", "native", "unit", "root", "integration"] : [tier];
 let failed = [];
 for (const t of order) {
   const fn = tiers[t];
