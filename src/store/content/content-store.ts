@@ -1,0 +1,160 @@
+/**
+ * The content store: blobs addressed by digest under `<root>/blobs/sha256/<hex>`.
+ * Ingest streams into `<root>/ingest/` while hashing, verifies the expected digest and
+ * size, then renames into place, so a blob on disk is always complete and verified.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { Readable, Transform } from "node:stream";
+import { invalidArgument, notFound } from "../../shared/errors.js";
+import { fsyncDir } from "../records/atomic-file.js";
+
+/** A content descriptor: digest ("sha256:<hex>") and size in bytes. */
+export interface Descriptor {
+  digest: string;
+  size: number;
+}
+
+/** What the caller expects an ingested blob to be; a mismatch fails the ingest. */
+export interface Expected {
+  digest?: string;
+  size?: number;
+}
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+/** True when `d` is a well-formed sha256 digest. */
+export function isDigest(d: string): boolean {
+  return DIGEST_RE.test(d);
+}
+
+/** Throw an invalid-argument error unless `d` is a well-formed sha256 digest. */
+export function assertDigest(d: string): void {
+  if (!DIGEST_RE.test(d)) throw invalidArgument(`invalid digest "${d}"`);
+}
+
+/** sha256 digest string of a buffer. */
+export function digestOf(data: Uint8Array | string): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/** Content-addressed blob storage (containerd's Provider + Ingester). */
+export class ContentStore {
+  readonly root: string;
+  private readonly blobs: string;
+  private readonly ingestDir: string;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.blobs = join(root, "blobs", "sha256");
+    this.ingestDir = join(root, "ingest");
+  }
+
+  /** Open the store at `root`, creating it and removing unfinished ingests. */
+  static async open(root: string): Promise<ContentStore> {
+    const s = new ContentStore(root);
+    await mkdir(s.blobs, { recursive: true, mode: 0o700 });
+    await rm(s.ingestDir, { recursive: true, force: true });
+    await mkdir(s.ingestDir, { recursive: true, mode: 0o700 });
+    return s;
+  }
+
+  /** Path of the blob `digest` (it may not exist). */
+  path(digest: string): string {
+    assertDigest(digest);
+    return join(this.blobs, digest.slice("sha256:".length));
+  }
+
+  /**
+   * Stream `source` into the store. Fails (leaving nothing) when the content does not
+   * match `expected`. Returns the blob's descriptor; ingesting existing content is a no-op.
+   */
+  async ingest(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}): Promise<Descriptor> {
+    if (expected.digest !== undefined) assertDigest(expected.digest);
+    const tmp = join(this.ingestDir, randomBytes(8).toString("hex"));
+    const hash = createHash("sha256");
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        if (expected.size !== undefined && size > expected.size) {
+          cb(invalidArgument(`ingest blob: size exceeds expected ${expected.size} bytes`));
+          return;
+        }
+        cb(null, chunk);
+      },
+    });
+    try {
+      const out = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+      await pipeline(source, meter, out);
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (expected.size !== undefined && size !== expected.size) {
+        throw invalidArgument(`ingest blob: size ${size} does not match expected ${expected.size}`);
+      }
+      if (expected.digest !== undefined && digest !== expected.digest) {
+        throw invalidArgument(`ingest blob: digest ${digest} does not match expected ${expected.digest}`);
+      }
+      await rename(tmp, this.path(digest));
+      await fsyncDir(this.blobs);
+      return { digest, size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** Store a buffer (for small JSON blobs: configs, manifests). */
+  async put(data: Uint8Array | string): Promise<Descriptor> {
+    const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
+    return this.ingest(Readable.from([buf]), { digest: digestOf(buf), size: buf.length });
+  }
+
+  /** The descriptor of `digest`, or `undefined` when absent. */
+  async info(digest: string): Promise<Descriptor | undefined> {
+    try {
+      const st = await stat(this.path(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** True when the blob exists. */
+  async has(digest: string): Promise<boolean> {
+    return (await this.info(digest)) !== undefined;
+  }
+
+  /** A read stream of the blob; not-found when absent. */
+  async open(digest: string): Promise<Readable> {
+    if (!(await this.has(digest))) throw notFound(`content ${digest}: not found`);
+    return createReadStream(this.path(digest));
+  }
+
+  /** The whole blob in memory (for small JSON blobs). */
+  async readBuffer(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw notFound(`content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  /** Remove a blob; true when it existed. */
+  async delete(digest: string): Promise<boolean> {
+    const existed = await this.has(digest);
+    await rm(this.path(digest), { force: true });
+    return existed;
+  }
+
+  /** The digests of all blobs. */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.blobs);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).sort();
+  }
+}
