@@ -1,0 +1,115 @@
+/**
+ * The real `Host`, for now implemented with host binaries: coreutils `mknod`, `setfattr`
+ * from Debian's `attr`, util-linux `mount`/`umount`. Batches run one process per batch
+ * (setfattr --restore) or one shell per batch, not one process per file.
+ */
+import { spawn } from "node:child_process";
+import { KernelError } from "../shared/errors.js";
+import {
+  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MNT_DETACH,
+  S_IFBLK, S_IFCHR, S_IFIFO, type Host, type NodeSpec, type XattrSpec,
+} from "./host.js";
+
+const BATCH = 256;
+
+interface RunResult {
+  code: number;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], input?: string, cwd?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "ignore", "pipe"], cwd });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input ?? "");
+  });
+}
+
+async function check(op: string, path: string | undefined, p: Promise<RunResult>): Promise<void> {
+  let r: RunResult;
+  try {
+    r = await p;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new KernelError(op, e.errno ?? -1, e.code ?? "EIO", path, e.message);
+  }
+  if (r.code !== 0) throw new KernelError(op, -1, "EIO", path, r.stderr || `exit status ${r.code}`);
+}
+
+function nodeType(mode: number): string {
+  const t = mode & 0o170000;
+  if (t === S_IFCHR) return "c";
+  if (t === S_IFBLK) return "b";
+  if (t === S_IFIFO) return "p";
+  throw new RangeError(`mknod: unsupported file type ${t.toString(8)}`);
+}
+
+// getfattr dump format quotes values; escape the characters it would escape.
+function quoteXattrValue(v: string): string {
+  return `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\012")}"`;
+}
+
+function quotePath(p: string): string {
+  return p.replace(/\\/g, "\\\\").replace(/\n/g, "\\012");
+}
+
+function mountOptions(flags: number, data: string): string {
+  const opts: string[] = [];
+  if (flags & MS_RDONLY) opts.push("ro");
+  if (flags & MS_NOSUID) opts.push("nosuid");
+  if (flags & MS_NODEV) opts.push("nodev");
+  if (flags & MS_NOEXEC) opts.push("noexec");
+  if (flags & MS_BIND) opts.push(flags & MS_REC ? "rbind" : "bind");
+  if (data !== "") opts.push(data);
+  return opts.join(",");
+}
+
+/** `Host` backed by host binaries. */
+export class NativeHost implements Host {
+  async mknod(path: string, mode: number, major: number, minor: number): Promise<void> {
+    await this.mknodMany([{ path, mode, major, minor }]);
+  }
+
+  async mknodMany(nodes: readonly NodeSpec[]): Promise<void> {
+    for (let i = 0; i < nodes.length; i += BATCH) {
+      const batch = nodes.slice(i, i + BATCH);
+      const args: string[] = [];
+      for (const n of batch) {
+        const type = nodeType(n.mode);
+        args.push(n.path, (n.mode & 0o7777).toString(8), type, type === "p" ? "" : String(n.major), type === "p" ? "" : String(n.minor));
+      }
+      // One shell per batch; fifos take no major/minor.
+      const script = 'while [ $# -gt 0 ]; do if [ "$3" = p ]; then mknod -m "$2" "$1" p || exit 1; else mknod -m "$2" "$1" "$3" "$4" "$5" || exit 1; fi; shift 5; done';
+      await check("mknod", batch[0]?.path, run("sh", ["-c", script, "sh", ...args]));
+    }
+  }
+
+  async setxattr(path: string, name: string, value: string): Promise<void> {
+    await this.setxattrMany([{ path, name, value }]);
+  }
+
+  async setxattrMany(attrs: readonly XattrSpec[]): Promise<void> {
+    if (attrs.length === 0) return;
+    const dump = attrs.map((a) => `# file: ${quotePath(a.path)}\n${a.name}=${quoteXattrValue(a.value)}\n`).join("\n");
+    await check("setxattr", attrs[0]?.path, run("setfattr", ["-h", "--restore=-"], dump));
+  }
+
+  async mount(source: string, target: string, fstype: string, flags: number, data: string, cwd?: string): Promise<void> {
+    const args = ["-t", fstype];
+    const o = mountOptions(flags, data);
+    if (o !== "") args.push("-o", o);
+    args.push(source, target);
+    await check("mount", target, run("mount", ["-n", ...args], undefined, cwd));
+  }
+
+  async umount(target: string, flags = 0): Promise<void> {
+    const args = ["-n"];
+    if (flags & MNT_DETACH) args.push("-l");
+    args.push(target);
+    await check("umount", target, run("umount", args));
+  }
+}

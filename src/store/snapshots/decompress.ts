@@ -1,0 +1,59 @@
+/**
+ * Layer blobs may be plain tar or gzip; the format is sniffed from the magic bytes, as
+ * Docker does, rather than trusted from a media type.
+ */
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { invalidArgument, notImplemented } from "../../shared/errors.js";
+
+/** Compression of a blob, from its first bytes. */
+export type Compression = "none" | "gzip" | "zstd" | "bzip2" | "xz";
+
+/** Detect the compression from the first bytes of a blob. */
+export function detectCompression(head: Uint8Array): Compression {
+  const b = (i: number) => head[i] ?? -1;
+  if (b(0) === 0x1f && b(1) === 0x8b) return "gzip";
+  if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) return "zstd";
+  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) return "bzip2";
+  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58 && b(4) === 0x5a) return "xz";
+  return "none";
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+/**
+ * A readable of the uncompressed content of `input` (plain tar or gzip). zstd, bzip2 and
+ * xz layers are refused: Node 20 has no zstd and no well-kept pure-JS decoder was adopted.
+ */
+export async function decompress(input: Readable): Promise<{ stream: Readable; compression: Compression }> {
+  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let first = Buffer.alloc(0);
+  // Gather at least 6 bytes to sniff, unless the stream ends first.
+  while (first.length < 6) {
+    const r = await it.next();
+    if (r.done) break;
+    first = Buffer.concat([first, r.value]);
+  }
+  const compression = detectCompression(first);
+  const raw = Readable.from(prepend(first, it), { objectMode: false });
+  switch (compression) {
+    case "none":
+      return { stream: raw, compression };
+    case "gzip": {
+      const gunzip = createGunzip();
+      raw.on("error", (e) => gunzip.destroy(e));
+      return { stream: raw.pipe(gunzip), compression };
+    }
+    case "zstd":
+      throw notImplemented("decompress layer: zstd compression is not supported");
+    default:
+      throw invalidArgument(`decompress layer: unsupported compression "${compression}"`);
+  }
+}

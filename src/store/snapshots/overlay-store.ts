@@ -1,0 +1,262 @@
+/**
+ * The overlay layer store under `<data-root>/overlay/`, laid out like Docker's overlay2:
+ *
+ *   overlay/<hex>/diff        the extracted layer (hex of the layer's ChainID)
+ *   overlay/<hex>/link        the layer's short name
+ *   overlay/<hex>/lower       "l/<parent short>:l/<grandparent short>:…" (absent for a base layer)
+ *   overlay/<hex>/layer.json  { chainId, diffId, parent, size, refs }
+ *   overlay/l/<short>         symlink to ../<hex>/diff, so many lowers fit in one mount's options
+ *
+ * Layers are extracted into a temp directory and renamed into place: a layer directory
+ * is either complete or absent. Layers are reference-counted by their users (images).
+ */
+import { mkdir, readFile, readdir, readlink, rename, rm, symlink, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Host } from "../../kernel/host.js";
+import { invalidArgument, notFound, conflict } from "../../shared/errors.js";
+import { readJson, writeJsonAtomic, fsyncDir, TEMP_PREFIX } from "../records/atomic-file.js";
+import { chainId as computeChainId } from "./chain-id.js";
+import { extractLayer } from "./extract-layer.js";
+
+/** A layer's metadata. */
+export interface LayerInfo {
+  chainId: string;
+  diffId: string;
+  parent: string | undefined;
+  /** Bytes of regular files in the layer. */
+  size: number;
+  refs: number;
+}
+
+interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  parent?: string;
+  size: number;
+  refs: number;
+}
+
+const LINK_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+function shortName(): string {
+  const bytes = randomBytes(26);
+  let s = "";
+  for (const b of bytes) s += LINK_CHARS[b % LINK_CHARS.length];
+  return s;
+}
+
+function hexOf(id: string): string {
+  if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw invalidArgument(`invalid layer id "${id}"`);
+  return id.slice(7);
+}
+
+/** Options for `applyLayer`. */
+export interface ApplyOptions {
+  /** ChainID of the parent layer; absent for a base layer. */
+  parent?: string | undefined;
+  /** When given, the tar's digest must equal it. */
+  expectedDiffId?: string | undefined;
+}
+
+/** Overlay-backed layer store (containerd's Snapshotter role, Docker's overlay2 layout). */
+export class OverlayStore {
+  readonly root: string;
+  private readonly host: Host;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(root: string, host: Host) {
+    this.root = root;
+    this.host = host;
+  }
+
+  /** Open the store, removing temp directories and dangling short links a crash left. */
+  static async open(root: string, host: Host): Promise<OverlayStore> {
+    const s = new OverlayStore(root, host);
+    await mkdir(join(root, "l"), { recursive: true, mode: 0o700 });
+    for (const name of await readdir(root)) {
+      if (name.startsWith(TEMP_PREFIX)) await rm(join(root, name), { recursive: true, force: true });
+    }
+    for (const name of await readdir(join(root, "l"))) {
+      const p = join(root, "l", name);
+      try {
+        await stat(p);
+      } catch {
+        await rm(p, { force: true });
+      }
+    }
+    return s;
+  }
+
+  /** Serialise metadata changes within this process. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private dir(id: string): string {
+    return join(this.root, hexOf(id));
+  }
+
+  /** Metadata of a layer, or undefined when absent. */
+  async get(id: string): Promise<LayerInfo | undefined> {
+    const r = await readJson<LayerRecord>(join(this.dir(id), "layer.json"));
+    if (r === undefined) return undefined;
+    return { chainId: r.chainId, diffId: r.diffId, parent: r.parent, size: r.size, refs: r.refs };
+  }
+
+  /** True when the layer exists. */
+  async has(id: string): Promise<boolean> {
+    return (await this.get(id)) !== undefined;
+  }
+
+  /** Path of the layer's extracted content. */
+  diffPath(id: string): string {
+    return join(this.dir(id), "diff");
+  }
+
+  /** All layers. */
+  async list(): Promise<LayerInfo[]> {
+    const out: LayerInfo[] = [];
+    for (const name of await readdir(this.root)) {
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      const l = await this.get(`sha256:${name}`);
+      if (l !== undefined) out.push(l);
+    }
+    return out;
+  }
+
+  /**
+   * Extract the layer tarball `input` on top of `parent`. Returns the new (or existing,
+   * if the same content was applied before) layer with refs unchanged; nothing is left
+   * behind on failure.
+   */
+  async applyLayer(input: Readable, options: ApplyOptions = {}): Promise<LayerInfo> {
+    const parent = options.parent;
+    let parentInfo: LayerInfo | undefined;
+    if (parent !== undefined) {
+      parentInfo = await this.get(parent);
+      if (parentInfo === undefined) throw notFound(`apply layer: parent layer "${parent}" not found`);
+    }
+    const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    await mkdir(join(tmp, "diff"), { recursive: true, mode: 0o755 });
+    try {
+      const res = await extractLayer(input, join(tmp, "diff"), this.host);
+      if (options.expectedDiffId !== undefined && res.diffId !== options.expectedDiffId) {
+        throw invalidArgument(`apply layer: content digest ${res.diffId} does not match the diff id ${options.expectedDiffId}`);
+      }
+      const id = computeChainId(parent, res.diffId);
+      return await this.serial(async () => {
+        const existing = await this.get(id);
+        if (existing !== undefined) return existing;
+        const link = shortName();
+        const record: LayerRecord = { chainId: id, diffId: res.diffId, size: res.size, refs: 0 };
+        if (parent !== undefined) record.parent = parent;
+        await writeJsonAtomic(join(tmp, "layer.json"), record);
+        await writeFile(join(tmp, "link"), link);
+        if (parentInfo !== undefined) {
+          const plink = await this.linkOf(parentInfo.chainId);
+          const plower = await this.lowerOf(parentInfo.chainId);
+          await writeFile(join(tmp, "lower"), [`l/${plink}`, ...plower].join(":"));
+        }
+        await symlink(`../${hexOf(id)}/diff`, join(this.root, "l", link));
+        await rename(tmp, this.dir(id));
+        await fsyncDir(this.root);
+        return { chainId: id, diffId: res.diffId, parent, size: res.size, refs: 0 };
+      });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private async linkOf(id: string): Promise<string> {
+    return (await readFile(join(this.dir(id), "link"), "utf8")).trim();
+  }
+
+  private async lowerOf(id: string): Promise<string[]> {
+    try {
+      const text = (await readFile(join(this.dir(id), "lower"), "utf8")).trim();
+      return text === "" ? [] : text.split(":");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+  }
+
+  /** Take a reference on a layer (an image or container now uses it). */
+  async acquire(id: string): Promise<void> {
+    await this.serial(async () => {
+      const r = await readJson<LayerRecord>(join(this.dir(id), "layer.json"));
+      if (r === undefined) throw notFound(`acquire layer: layer "${id}" not found`);
+      r.refs++;
+      await writeJsonAtomic(join(this.dir(id), "layer.json"), r);
+    });
+  }
+
+  /** Drop a reference; at zero the layer is removed. Returns true when it was removed. */
+  async release(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      const r = await readJson<LayerRecord>(join(this.dir(id), "layer.json"));
+      if (r === undefined) return false;
+      r.refs = Math.max(0, r.refs - 1);
+      if (r.refs > 0) {
+        await writeJsonAtomic(join(this.dir(id), "layer.json"), r);
+        return false;
+      }
+      await this.removeLocked(id);
+      return true;
+    });
+  }
+
+  private async removeLocked(id: string): Promise<void> {
+    const link = await this.linkOf(id).catch(() => undefined);
+    // Rename first so a crash never leaves a half-removed layer that looks complete.
+    const doomed = join(this.root, `${TEMP_PREFIX}rm-${hexOf(id)}`);
+    await rename(this.dir(id), doomed);
+    if (link !== undefined) await rm(join(this.root, "l", link), { force: true });
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Remove layers nobody references (left by a crash between apply and acquire). */
+  async gc(): Promise<string[]> {
+    return this.serial(async () => {
+      const removed: string[] = [];
+      for (const l of await this.list()) {
+        if (l.refs === 0) {
+          await this.removeLocked(l.chainId);
+          removed.push(l.chainId);
+        }
+      }
+      return removed;
+    });
+  }
+
+  /**
+   * overlayfs options for a mount whose lowers are `id` and its ancestors, relative to
+   * `root` (the mount runs with that cwd, as Docker's overlay2 does, to keep them short).
+   */
+  async mountData(id: string, upper: string, work: string): Promise<string> {
+    if (!(await this.has(id))) throw notFound(`mount layer: layer "${id}" not found`);
+    const lowers = [`l/${await this.linkOf(id)}`, ...(await this.lowerOf(id))];
+    return `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
+  }
+
+  /** Mount `id` (and its ancestors) read-only below `upper` at `target`. */
+  async mount(id: string, upper: string, work: string, target: string): Promise<void> {
+    const data = await this.mountData(id, upper, work);
+    if (data.length > 4000) throw conflict(`mount layer: too many layers for one mount (${data.length} bytes of options)`);
+    await this.host.mount("overlay", target, "overlay", 0, data, this.root);
+  }
+
+  /** Unmount a target mounted with `mount`. */
+  async unmount(target: string): Promise<void> {
+    await this.host.umount(target, 0);
+  }
+
+  /** Where a short link points (for tests and debugging). */
+  async resolveLink(short: string): Promise<string> {
+    return readlink(join(this.root, "l", short));
+  }
+}
