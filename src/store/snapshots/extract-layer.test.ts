@@ -121,3 +121,18 @@ test("chainIds() follows the OCI image spec", () => {
   assert.deepEqual(chainIds([a, b]), [a, ab]);
   assert.equal(chainId(undefined, a), a);
 });
+
+test("packDirectory() output extracts back to the same tree", async (t) => {
+  const { packDirectory } = await import("./pack-dir.js");
+  const { writeFile, symlink, link: hardlink } = await import("node:fs/promises");
+  const src = await dest(t);
+  const out = await dest(t);
+  await mkdir(join(src, "bin"));
+  await writeFile(join(src, "bin", "busybox"), "ELF");
+  await symlink("busybox", join(src, "bin", "sh"));
+  await hardlink(join(src, "bin", "busybox"), join(src, "bin", "bb2"));
+  await extractLayer(packDirectory(src, { mtime: new Date(0) }), out, new FakeHost());
+  assert.equal(await readFile(join(out, "bin/busybox"), "utf8"), "ELF");
+  assert.equal(await readlink(join(out, "bin/sh")), "busybox");
+  assert.equal((await lstat(join(out, "bin/bb2"))).ino, (await lstat(join(out, "bin/busybox"))).ino);
+});
