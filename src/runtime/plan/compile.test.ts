@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compilePlan, compileExecPlan, parseMountOptions, MS, CLONE_NEW, type CompileContext } from "./compile.js";
+import { compilePlan, compileExecPlan, deviceCgroupRules, parseMountOptions, MS, CLONE_NEW, type CompileContext } from "./compile.js";
 import { validateSpec } from "../spec/validate.js";
 import { defaultSpec, type SpecJson } from "../spec/default-spec.js";
 import type { Op, Plan } from "./plan.js";
@@ -295,4 +295,16 @@ test("compileExecPlan() joins the container's namespaces and cgroup and runs the
   assert.equal(p.execFifo, "");
   assert.deepEqual(names(p), ["umask", "rlimit", "set-user", "chdir", "capabilities", "no-new-privileges", "exec"]);
   assert.deepEqual(p.ops.at(-1), { op: "exec", path: "ps", args: ["ps"], env: spec.process!.env });
+});
+
+test("deviceCgroupRules() keeps the spec's rules first, then allows the default and listed devices", () => {
+  const spec = validateSpec(defaultSpec());
+  const bare = deviceCgroupRules(spec);
+  assert.deepEqual(bare[0], { allow: false, access: "rwm" });
+  assert.ok(bare.some((r) => r.allow && r.major === 1 && r.minor === 3 && r.access === "rwm"));
+  assert.ok(bare.some((r) => r.allow && r.major === 136 && r.minor === undefined));
+  const s = defaultSpec();
+  s.linux.devices = [{ type: "b", path: "/dev/loop9", major: 7, minor: 9 }];
+  const rules = deviceCgroupRules(validateSpec(s));
+  assert.deepEqual(rules.at(-1), { allow: true, type: "b", major: 7, minor: 9, access: "rwm" });
 });

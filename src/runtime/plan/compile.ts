@@ -14,7 +14,7 @@ import { posix } from "node:path";
 import { invalidArgument } from "../../shared/errors.js";
 import { capabilityMask, capabilityNumber } from "../capabilities.js";
 import { RLIMITS } from "../spec/validate.js";
-import type { Hook, Mount, NamespaceType, Process, Spec } from "../spec/types.js";
+import type { DeviceCgroup, Hook, Mount, NamespaceType, Process, Spec } from "../spec/types.js";
 import type { NamespaceJoin, Op, Plan } from "./plan.js";
 
 /** mount(2) flags (linux/mount.h). */
@@ -436,4 +436,22 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
   }
   ops.push(...processTailOps(process, ctx, false, []));
   return { joinNamespaces, cloneFlags: 0, uidMappings: [], gidMappings: [], cgroupProcs: [...ctx.cgroupProcs], execFifo: "", ops };
+}
+
+/**
+ * The device cgroup rules to apply: the spec's own rules in order, then runc's defaults
+ * (mknod of anything, the default devices, /dev/pts/*, /dev/ptmx) and an allow rule per
+ * listed device, so that a `deny all` first rule still leaves the devices berth creates
+ * usable (runc's AllowedDevices).
+ */
+export function deviceCgroupRules(spec: Spec): DeviceCgroup[] {
+  const rules: DeviceCgroup[] = [...(spec.linux?.resources?.devices ?? [])];
+  rules.push({ allow: true, type: "c", access: "m" }, { allow: true, type: "b", access: "m" });
+  for (const d of DEFAULT_DEVICES) rules.push({ allow: true, type: "c", major: d.major, minor: d.minor, access: "rwm" });
+  rules.push({ allow: true, type: "c", major: 136, access: "rwm" }, { allow: true, type: "c", major: 5, minor: 2, access: "rwm" });
+  for (const d of spec.linux?.devices ?? []) {
+    if (d.type === "p") continue;
+    rules.push({ allow: true, type: d.type === "b" ? "b" : "c", major: d.major ?? 0, minor: d.minor ?? 0, access: "rwm" });
+  }
+  return rules;
 }

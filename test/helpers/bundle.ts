@@ -1,0 +1,88 @@
+/**
+ * Test fixtures for the runtime: the busybox rootfs built once per test process (cached
+ * under a temp dir keyed by pid), bundles with a runc-like default config.json, a
+ * temporary runtime root, and a way to run berth-runtime's CLI.
+ */
+import { execFile, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildBusyboxRootfs } from "../../src/fixtures/busybox-rootfs.js";
+import { defaultSpec, type SpecJson } from "../../src/runtime/spec/default-spec.js";
+
+export { defaultSpec, type SpecJson };
+
+/** The compiled berth-runtime CLI. */
+export const BERTH_RUNTIME = fileURLToPath(new URL("../../src/runtime/cli/main.js", import.meta.url));
+
+let cachedRootfs: string | undefined;
+
+/** A busybox rootfs shared by every bundle of this process (read-only use expected). */
+export function busyboxRootfs(): string {
+  if (cachedRootfs !== undefined && existsSync(join(cachedRootfs, "bin/busybox"))) return cachedRootfs;
+  const dir = join(tmpdir(), `berth-test-rootfs-${process.pid}`);
+  if (!existsSync(join(dir, "bin/busybox"))) buildBusyboxRootfs(dir);
+  cachedRootfs = dir;
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A temp dir removed at cleanup. */
+export interface TempBundle {
+  readonly dir: string;
+  readonly root: string;
+  /** Write `spec` (a runc default spec adjusted by the test) as config.json. */
+  writeSpec(spec: SpecJson): void;
+  cleanup(): void;
+}
+
+/**
+ * A bundle directory whose config.json points at the shared busybox rootfs, plus a fresh
+ * runtime state root. `mutate` adjusts the default spec (args default: `true`).
+ */
+export function makeBundle(mutate: (s: SpecJson) => void = () => {}): TempBundle {
+  const dir = mkdtempSync(join(tmpdir(), "berth-bundle-"));
+  const root = join(dir, "state");
+  mkdirSync(root);
+  const spec = defaultSpec({ rootfs: busyboxRootfs(), args: ["true"] });
+  // Tests share one rootfs directory: make the root read-only so none can change it.
+  spec.root.readonly = true;
+  mutate(spec);
+  const b: TempBundle = {
+    dir, root,
+    writeSpec: (s) => writeFileSync(join(dir, "config.json"), JSON.stringify(s, null, 2)),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  b.writeSpec(spec);
+  return b;
+}
+
+/** A unique container id for this test process. */
+export function uniqueId(prefix = "t"): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Run berth-runtime synchronously (for commands that return quickly). */
+export function cli(args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [BERTH_RUNTIME, ...args], {
+    encoding: "utf8",
+    input: opts.input ?? "",
+    timeout: opts.timeoutMs ?? 30_000,
+  });
+}
+
+/** Run berth-runtime asynchronously; resolves with status, stdout and stderr. */
+export function cliAsync(args: readonly string[], timeoutMs = 30_000): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BERTH_RUNTIME, ...args], { encoding: "utf8", timeout: timeoutMs }, (err, stdout, stderr) => {
+      const status = err === null ? 0 : typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Read a file if it exists. */
+export function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}
