@@ -76,6 +76,9 @@ berth_op_mknod (const struct berth_op *op, struct berth_exec_ctx *ctx, berth_err
   dev_t dev = makedev ((unsigned int) op->args[2].u, (unsigned int) op->args[3].u);
   if (mknod (path, mode, dev) < 0)
     return berth_make_error_path (err, errno, path, "mknod `%s`", path);
+  /* The mode is exact, as with runc's Umask(0) around device creation. */
+  if (chmod (path, mode & 07777) < 0)
+    return berth_make_error_path (err, errno, path, "chmod `%s`", path);
   if (chown (path, (uid_t) op->args[4].u, (gid_t) op->args[5].u) < 0)
     return berth_make_error_path (err, errno, path, "chown `%s`", path);
   return 0;

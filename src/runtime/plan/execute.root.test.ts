@@ -1,7 +1,7 @@
 // Root tests of berth-init through runExecutor(): hand-built plans run in a busybox rootfs.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync, readSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync, readSync, mkdirSync, writeFileSync, rmdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusyboxRootfs } from "../../fixtures/busybox-rootfs.js";
@@ -16,7 +16,10 @@ const CLONE_NEWPID = 0x20000000;
 const MS_BIND = 4096;
 const MS_REC = 16384;
 const MS_SLAVE = 1 << 19;
+const MS_NOSUID = 2;
+const MS_NOEXEC = 8;
 const ENOENT = 2;
+const ETIMEDOUT = 110;
 
 const ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"];
 
@@ -26,6 +29,8 @@ const started: ExecutorHandle[] = [];
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "berth-execute-"));
+  // The mapped root of a user namespace is "other" to the host: it must traverse the path.
+  chmodSync(dir, 0o755);
   rootfs = join(dir, "rootfs");
   buildBusyboxRootfs(rootfs);
 });
@@ -209,5 +214,216 @@ describe("berth-init", () => {
     await h.execed;
     for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(readFileSync(marker, "utf8"), "yes\n");
+  });
+
+  test("sync hands the runtime's state to the child and run-hook gets it on stdin", async () => {
+    const calls: [string, number][] = [];
+    const state = JSON.stringify({ ociVersion: "1.2.0", id: "c1", status: "creating" });
+    const p = plan([
+      ...enterRootfs(),
+      { op: "sync", phase: "createContainer" },
+      { op: "run-hook", path: "/bin/sh", args: ["sh", "-c", "cat > /tmp/hook-state; echo $X >> /tmp/hook-state"], env: ["X=from-env"], timeout: 5 },
+      sh("cat /tmp/hook-state"),
+    ]);
+    const h = start({
+      plan: p,
+      mode: "wait",
+      onHook: async (phase, pid) => { calls.push([phase, pid]); return Buffer.from(state); },
+    });
+    let out = "";
+    h.process.stdout?.setEncoding("utf8").on("data", (c: string) => { out += c; });
+    assert.equal(await h.exited, 0);
+    await h.execed;
+    assert.deepEqual(calls, [["createContainer", await h.pid]]);
+    assert.equal(out, `${state}from-env\n`);
+  });
+
+  test("a failing or hanging hook is reported as a run-hook error", async () => {
+    const failing = start({
+      plan: plan([...enterRootfs(), { op: "run-hook", path: "/bin/false", args: ["false"], env: [], timeout: 0 }, sh("true")]),
+      mode: "wait",
+    });
+    const err = await failing.created.then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PlanOpError, String(err));
+    assert.equal(err.opName, "run-hook");
+    assert.equal(err.opIndex, 4);
+    assert.match(err.message, /exit status 1/);
+
+    const t0 = Date.now();
+    const hanging = start({
+      plan: plan([...enterRootfs(), { op: "run-hook", path: "/bin/sleep", args: ["sleep", "30"], env: [], timeout: 1 }, sh("true")]),
+      mode: "wait",
+    });
+    const err2 = await hanging.created.then(() => undefined, (e: unknown) => e);
+    assert.ok(err2 instanceof PlanOpError, String(err2));
+    assert.equal(err2.errno, ETIMEDOUT);
+    assert.ok(Date.now() - t0 < 10_000);
+  });
+
+  test("a hook callback that throws rejects the handle and kills the container process", async () => {
+    const h = start({
+      plan: plan([...enterRootfs(), { op: "sync", phase: "prestart" }, sh("echo should-not-run")]),
+      mode: "wait",
+      onHook: async () => { throw new Error("no state"); },
+    });
+    await assert.rejects(h.created, /run hook phase "prestart": no state/);
+    assert.notEqual(await h.exited, 0);
+  });
+
+  test("a new user namespace gets the id mappings and its root owns nothing on the host", async () => {
+    const { out, status } = await run(plan([...enterRootfs(), sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u /bin/busybox")], {
+      cloneFlags: CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC,
+      uidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+      gidMappings: [{ containerId: 0, hostId: 200000, size: 65536 }],
+    }));
+    assert.equal(status, 0, out);
+    const lines = out.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
+    assert.deepEqual(lines, ["0 100000 65536", "0 200000 65536", "0", "0", "65534"]);
+  });
+
+  test("exec joins a running container's namespaces and cgroup", async () => {
+    const cgroup = `/sys/fs/cgroup/pids/berth-native-test-${process.pid}`;
+    mkdirSync(cgroup);
+    try {
+      const container = start({
+        plan: plan([...enterRootfs(), { op: "sethostname", name: "joined" }, sh("echo ready; exec sleep 60")]),
+        mode: "wait",
+      });
+      await new Promise<void>((resolve) => {
+        container.process.stdout?.setEncoding("utf8").on("data", (c: string) => { if (c.includes("ready")) resolve(); });
+      });
+      const cpid = await container.pid;
+      const ns = (name: string, nstype: number) => ({ nstype, path: `/proc/${cpid}/ns/${name}` });
+      const exec = await run({
+        joinNamespaces: [ns("ipc", CLONE_NEWIPC), ns("uts", CLONE_NEWUTS), ns("pid", CLONE_NEWPID), ns("mnt", CLONE_NEWNS)],
+        cloneFlags: 0,
+        uidMappings: [],
+        gidMappings: [],
+        cgroupProcs: [`${cgroup}/cgroup.procs`],
+        execFifo: "",
+        ops: [{ op: "chdir", path: "/" }, sh("hostname; cat /proc/1/comm; echo $$; grep pids /proc/self/cgroup")],
+      });
+      assert.equal(exec.status, 0, exec.err);
+      const lines = exec.out.trim().split("\n");
+      assert.equal(lines[0], "joined");
+      assert.equal(lines[1], "sleep");
+      assert.ok(Number(lines[2]) > 1, lines[2]);
+      assert.match(lines[3] ?? "", new RegExp(`pids:/berth-native-test-${process.pid}$`));
+      process.kill(cpid, "SIGKILL");
+      assert.equal(await container.exited, 128 + 9);
+    } finally {
+      for (let i = 0; i < 50; i++) {
+        try { rmdirSync(cgroup); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+      }
+    }
+  });
+
+  test("a parent-side failure names the step with op -1", async () => {
+    const h = start({ plan: plan([sh("true")], { cgroupProcs: ["/sys/fs/cgroup/pids/berth-no-such-group/cgroup.procs"] }), mode: "detach" });
+    const err = await h.pid.then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PlanOpError, String(err));
+    assert.equal(err.opIndex, -1);
+    assert.equal(err.opName, "cgroup-procs");
+    assert.equal(err.errno, ENOENT);
+    assert.equal(await h.exited, 1);
+  });
+
+  test("seccomp with no-new-privileges denies the filtered syscall", async () => {
+    // ld [nr]; jeq mkdir(83) -> errno; jeq mkdirat(258) -> errno; allow; ret ERRNO(EPERM)
+    const insns: [number, number, number, number][] = [
+      [0x20, 0, 0, 0],
+      [0x15, 2, 0, 83],
+      [0x15, 1, 0, 258],
+      [0x06, 0, 0, 0x7fff0000],
+      [0x06, 0, 0, 0x00050001],
+    ];
+    const filter = Buffer.alloc(insns.length * 8);
+    insns.forEach(([code, jt, jf, k], i) => {
+      filter.writeUInt16LE(code, i * 8);
+      filter.writeUInt8(jt, i * 8 + 2);
+      filter.writeUInt8(jf, i * 8 + 3);
+      filter.writeUInt32LE(k, i * 8 + 4);
+    });
+    for (const flags of [0, 1 /* SECCOMP_FILTER_FLAG_TSYNC */]) {
+      const { out, status } = await run(plan([
+        ...enterRootfs(),
+        { op: "no-new-privileges" },
+        { op: "seccomp", filter, flags },
+        sh("mkdir /tmp/denied 2>/dev/null; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status"),
+      ]));
+      assert.equal(status, 0, out);
+      assert.match(out, /^rc=1$/m);
+      assert.match(out, /^NoNewPrivs:\s+1$/m);
+      assert.match(out, /^Seccomp:\s+2$/m);
+    }
+  });
+
+  test("rlimit, umask, mask-path, readonly-path, write-file and symlink take effect", async () => {
+    mkdirSync(join(rootfs, "secret"), { recursive: true });
+    writeFileSync(join(rootfs, "secret", "key"), "k");
+    writeFileSync(join(rootfs, "secret-file"), "s");
+    mkdirSync(join(rootfs, "ro"), { recursive: true });
+    const { out, status } = await run(plan([
+      ...enterRootfs(),
+      { op: "mount", source: "tmpfs", target: "/run", fstype: "tmpfs", flags: MS_NOSUID | MS_NOEXEC, data: "mode=755" },
+      { op: "mkdir", path: "/run/a/b", mode: 0o700 },
+      { op: "touch", path: "/run/a/file", mode: 0o600 },
+      { op: "write-file", path: "/run/a/file", data: "written" },
+      { op: "symlink", target: "/run/a/file", path: "/run/link" },
+      { op: "symlink", target: "/run/a/file", path: "/run/link" },
+      { op: "mount", source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS_NOSUID, data: "mode=755" },
+      { op: "mknod", path: "/dev/null", mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0 },
+      { op: "mask-path", path: "/secret" },
+      { op: "mask-path", path: "/secret-file" },
+      { op: "mask-path", path: "/does/not/exist" },
+      { op: "readonly-path", path: "/ro" },
+      { op: "readonly-path", path: "/does/not/exist" },
+      { op: "rlimit", resource: 7 /* RLIMIT_NOFILE */, soft: 100n, hard: 200n },
+      { op: "umask", mask: 0o077 },
+      sh([
+        "ulimit -n; ulimit -Hn",
+        "cat /run/link; echo",
+        "stat -c %a /run/a/b",
+        "ls /secret | wc -l",
+        "wc -c < /secret-file",
+        "stat -c '%t,%T %a' /dev/null",
+        "touch /ro/x 2>/dev/null; echo ro=$?",
+        "touch /tmp/umask-probe; stat -c %a /tmp/umask-probe; rm /tmp/umask-probe",
+      ].join("; ")),
+    ]));
+    assert.equal(status, 0, out);
+    assert.deepEqual(out.trim().split("\n").map((l) => l.trim()), ["100", "200", "written", "700", "0", "0", "1,3 666", "ro=1", "600"]);
+  });
+
+  test("setup-console without a console socket relays the pty in --wait mode", async () => {
+    const { out, status } = await run(plan([
+      ...enterRootfs(),
+      { op: "mount", source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS_NOSUID, data: "mode=755" },
+      { op: "mkdir", path: "/dev/pts", mode: 0o755 },
+      { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS_NOSUID | MS_NOEXEC, data: "newinstance,ptmxmode=0666,mode=0620" },
+      { op: "symlink", target: "pts/ptmx", path: "/dev/ptmx" },
+      { op: "setup-console", rows: 30, cols: 100 },
+      sh("tty; stty size; echo done"),
+    ]));
+    assert.equal(status, 0, out);
+    assert.deepEqual(out.replace(/\r/g, "").trim().split("\n"), ["/dev/pts/0", "30 100", "done"]);
+  });
+
+  test("setup-console in --detach mode without a console socket fails with ENOTCONN", async () => {
+    const h = start({
+      plan: plan([
+        ...enterRootfs(),
+        { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: 0, data: "newinstance,ptmxmode=0666", optional: true },
+        { op: "mkdir", path: "/dev/pts", mode: 0o755 },
+        { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: 0, data: "newinstance,ptmxmode=0666" },
+        { op: "setup-console", rows: 0, cols: 0 },
+        sh("true"),
+      ]),
+      mode: "detach",
+    });
+    const err = await h.created.then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PlanOpError, String(err));
+    // /dev/ptmx in the busybox rootfs is missing, or there is no console socket: either way named.
+    assert.equal(err.opName, "setup-console");
   });
 });
