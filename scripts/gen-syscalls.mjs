@@ -86,6 +86,7 @@ const newer = [
 ];
 const newerOnly = {
   X86_64: [["uretprobe", 335], ["map_shadow_stack", 453]],
+  I386: [["map_shadow_stack", 453]],
   AARCH64: [["map_shadow_stack", 453]],
 };
 function withNewer(id, entries) {

@@ -436,9 +436,10 @@ export function compileSeccomp(
     // Cut [0, 2^32) into intervals with one outcome each: a syscall's target, the default
     // action inside an ABI's number range, the bad-arch action outside every range (x86_64
     // numbers with the x32 bit when x32 is not allowed, and the reverse).
+    // nr -1 (a tracer skipping the syscall) is never a bad arch: libseccomp special-cases it.
     const base = (nr: number): string =>
-      s.abis.some((a) => nr >= a.nrRange[0] && nr < a.nrRange[1]) ? defaultRet : badArchRet;
-    const points = new Set<number>([0]);
+      nr === 0xffffffff || s.abis.some((a) => nr >= a.nrRange[0] && nr < a.nrRange[1]) ? defaultRet : badArchRet;
+    const points = new Set<number>([0, 0xffffffff]);
     for (const a of s.abis) {
       points.add(a.nrRange[0]);
       points.add(a.nrRange[1]);

@@ -760,7 +760,7 @@ export const X32_SYSCALLS: ReadonlyMap<string, number> = new Map([
   ["pwritev2", 1073742371],
 ]);
 
-/** i386 (asm/unistd_32.h): 458 syscalls. */
+/** i386 (asm/unistd_32.h): 459 syscalls. */
 export const I386_SYSCALLS: ReadonlyMap<string, number> = new Map([
   ["restart_syscall", 0],
   ["exit", 1],
@@ -1204,6 +1204,7 @@ export const I386_SYSCALLS: ReadonlyMap<string, number> = new Map([
   ["set_mempolicy_home_node", 450],
   ["cachestat", 451],
   ["fchmodat2", 452],
+  ["map_shadow_stack", 453],
   ["futex_wake", 454],
   ["futex_wait", 455],
   ["futex_requeue", 456],
