@@ -210,9 +210,12 @@ export function runExecutor(opts: ExecutorOptions): ExecutorHandle {
         return;
       }
       // EOF before the protocol finished: report with berth-init's exit status when known.
-      void Promise.race([exited.promise, new Promise<number | undefined>((r) => setTimeout(() => r(undefined), 2000))])
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 2000); });
+      void Promise.race([exited.promise, grace])
         .catch(() => undefined)
         .then((status) => {
+          clearTimeout(timer);
           const what = pid.settled ? "the container process ended before wait-start" : "berth-init ended before reporting the pid";
           failAll(new Error(`run berth-init: ${what}${status !== undefined ? ` (exit status ${status})` : ""}`));
         });
