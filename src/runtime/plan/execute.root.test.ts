@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, existsSync, openSync, closeSync, readFileSync, readSync, mkdirSync, writeFileSync, rmdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { buildBusyboxRootfs } from "../../fixtures/busybox-rootfs.js";
 import { runExecutor, PlanOpError, type ExecutorHandle, type ExecutorOptions } from "./executor.js";
 import type { Op, Plan } from "./plan.js";
@@ -425,5 +427,33 @@ describe("berth-init", () => {
     assert.ok(err instanceof PlanOpError, String(err));
     // /dev/ptmx in the busybox rootfs is missing, or there is no console socket: either way named.
     assert.equal(err.opName, "setup-console");
+  });
+
+  test("setup-console sends the pty master over the console socket as runc does", async () => {
+    const nativeDir = fileURLToPath(new URL("../../../../native/", import.meta.url));
+    execFileSync("make", ["-s", "-C", nativeDir, "build/console-recv"], { stdio: "ignore" });
+    const socketPath = join(dir, "console.sock");
+    const recv = spawn(join(nativeDir, "build/console-recv"), [socketPath], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let got = "";
+      recv.stdout.setEncoding("utf8").on("data", (c: string) => { got += c; });
+      const recvExit = new Promise<number | null>((r) => recv.on("exit", (code) => r(code)));
+      for (let i = 0; i < 100 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 20));
+      const { status } = await run(plan([
+        { op: "connect-console-socket", path: socketPath },
+        ...enterRootfs(),
+        { op: "mount", source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS_NOSUID, data: "mode=755" },
+        { op: "mkdir", path: "/dev/pts", mode: 0o755 },
+        { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS_NOSUID | MS_NOEXEC, data: "newinstance,ptmxmode=0666,mode=0620" },
+        { op: "symlink", target: "pts/ptmx", path: "/dev/ptmx" },
+        { op: "setup-console", rows: 0, cols: 0 },
+        sh("tty; echo via-socket"),
+      ]));
+      assert.equal(status, 0);
+      assert.equal(await recvExit, 0);
+      assert.deepEqual(got.replace(/\r/g, "").trim().split("\n"), ["name=/dev/ptmx", "/dev/pts/0", "via-socket"]);
+    } finally {
+      if (recv.exitCode === null) recv.kill("SIGKILL");
+    }
   });
 });
