@@ -383,3 +383,41 @@ test("compileSeccomp() is deterministic, so a compiled profile can be cached and
   const p: SeccompProfile = { defaultAction: "SCMP_ACT_ERRNO", syscalls: [{ names: ["read"], action: "SCMP_ACT_ALLOW" }] };
   assert.deepEqual(compileSeccomp(p, "x64").filter, compileSeccomp(p, "x64").filter);
 });
+
+test("compileSeccomp() answers ENOSYS above the highest syscall the profile names, as runc's stub does", () => {
+  const profile: SeccompProfile = {
+    defaultAction: "SCMP_ACT_ERRNO",
+    architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    syscalls: [
+      { names: ["read", "openat2"], action: "SCMP_ACT_ALLOW" },
+      { names: ["reboot"], action: "SCMP_ACT_ERRNO" }, // the default action: still counts for the highest
+    ],
+  };
+  const { filter } = compileSeccomp(profile, "x64");
+  const ENOSYS = errno(38);
+  const openat2 = nr("openat2"); // 437
+  assert.equal(call(filter, "read"), ALLOW);
+  assert.equal(call(filter, "write"), errno(1), "below the highest: default");
+  assert.equal(runFilter(filter, { nr: openat2, arch: X86_64 }).ret, ALLOW);
+  assert.equal(runFilter(filter, { nr: openat2 + 1, arch: X86_64 }).ret, ENOSYS);
+  assert.equal(runFilter(filter, { nr: X32_SYSCALL_BIT - 1, arch: X86_64 }).ret, ENOSYS);
+  const x32Max = nr("openat2", X32_SYSCALLS);
+  assert.equal(runFilter(filter, { nr: x32Max + 1, arch: X86_64 }).ret, ENOSYS, "x32 has its own highest");
+  assert.equal(runFilter(filter, { nr: X32_SYSCALL_BIT + 1, arch: X86_64 }).ret, errno(1));
+  assert.equal(runFilter(filter, { nr: nr("openat2", I386_SYSCALLS) + 1, arch: AUDIT_ARCH.I386 }).ret, ENOSYS);
+  assert.equal(runFilter(filter, { nr: 0xffffffff, arch: AUDIT_ARCH.I386 }).ret, ENOSYS);
+  assert.equal(runFilter(filter, { nr: 0, arch: AUDIT_ARCH.AARCH64 }).ret, SECCOMP_RET.KILL_THREAD, "bad arch is unchanged");
+
+  const off = compileSeccomp(profile, "x64", { enosysForNewerSyscalls: false }).filter;
+  assert.equal(runFilter(off, { nr: openat2 + 1, arch: X86_64 }).ret, errno(1));
+});
+
+test("compileSeccomp() adds no ENOSYS stub for permissive defaults or unlisted architectures", () => {
+  const allow = compileSeccomp(
+    { defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"], syscalls: [{ names: ["read"], action: "SCMP_ACT_ERRNO" }] },
+    "x64",
+  ).filter;
+  assert.equal(runFilter(allow, { nr: 400, arch: X86_64 }).ret, ALLOW);
+  const unlisted = compileSeccomp({ defaultAction: "SCMP_ACT_ERRNO", syscalls: [{ names: ["read"], action: "SCMP_ACT_ALLOW" }] }, "x64").filter;
+  assert.equal(runFilter(unlisted, { nr: 400, arch: X86_64 }).ret, errno(1), "runc only patches listed architectures");
+});

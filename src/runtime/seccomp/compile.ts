@@ -47,6 +47,7 @@ const OPERATORS: readonly SeccompOperator[] = [
   "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
 ];
 const EPERM = 1;
+const ENOSYS = 38;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Options for `compileSeccomp`. */
@@ -56,6 +57,14 @@ export interface CompileSeccompOptions {
    * @default "SCMP_ACT_KILL" (libseccomp's default bad-arch action: kill the thread)
    */
   readonly badArchAction?: "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" | "SCMP_ACT_KILL_PROCESS";
+  /**
+   * runc's -ENOSYS stub: on each ABI listed in `architectures`, a syscall numbered above
+   * every syscall the profile names gets ENOSYS instead of the default action, so that
+   * libc falls back from syscalls newer than the profile. Not applied when the default
+   * action is ALLOW, LOG or TRACE.
+   * @default true
+   */
+  readonly enosysForNewerSyscalls?: boolean;
 }
 
 interface Condition {
@@ -192,6 +201,35 @@ function parseFlags(profile: SeccompProfile): number {
     bits |= bit;
   });
   return bits;
+}
+
+/**
+ * For runc's -ENOSYS stub: the highest syscall number any rule names, per ABI listed in
+ * `architectures` (runc only patches listed ones); undefined when no stub applies.
+ */
+function highestNamed(
+  profile: SeccompProfile,
+  abis: readonly SyscallAbi[],
+  rules: readonly Rule[],
+  defaultAction: number,
+): Map<SyscallAbi, number> | undefined {
+  const permissive = defaultAction === SECCOMP_RET.ALLOW || defaultAction === SECCOMP_RET.LOG ||
+    (defaultAction & 0xffff0000) >>> 0 === SECCOMP_RET.TRACE;
+  if (permissive || defaultAction === ((SECCOMP_RET.ERRNO | ENOSYS) >>> 0)) return undefined;
+  const listed = new Set(profile.architectures ?? []);
+  const out = new Map<SyscallAbi, number>();
+  for (const abi of abis) {
+    if (!listed.has(abi.name)) continue;
+    let max: number | undefined;
+    for (const rule of rules) {
+      for (const name of rule.names) {
+        const nr = abi.syscalls.get(name);
+        if (nr !== undefined && (max === undefined || nr > max)) max = nr;
+      }
+    }
+    if (max !== undefined) out.set(abi, max);
+  }
+  return out;
 }
 
 /** The ABIs to filter: the native one first, then the listed ones that have syscall tables. */
@@ -387,6 +425,7 @@ export function compileSeccomp(
   const flags = parseFlags(profile);
   const rules = parseRules(profile);
   const abis = selectAbis(profile, arch);
+  const highest = options.enosysForNewerSyscalls === false ? undefined : highestNamed(profile, abis, rules, defaultAction);
 
   const b = new ProgramBuilder();
   const defaultRet = b.ret(defaultAction);
@@ -437,12 +476,19 @@ export function compileSeccomp(
     // action inside an ABI's number range, the bad-arch action outside every range (x86_64
     // numbers with the x32 bit when x32 is not allowed, and the reverse).
     // nr -1 (a tracer skipping the syscall) is never a bad arch: libseccomp special-cases it.
-    const base = (nr: number): string =>
-      nr === 0xffffffff || s.abis.some((a) => nr >= a.nrRange[0] && nr < a.nrRange[1]) ? defaultRet : badArchRet;
+    // Above the highest named syscall, runc's stub answers ENOSYS.
+    const base = (nr: number): string => {
+      const abi = s.abis.find((a) => nr >= a.nrRange[0] && nr < a.nrRange[1]);
+      const max = abi === undefined ? undefined : highest?.get(abi);
+      if (max !== undefined && nr > max) return b.ret((SECCOMP_RET.ERRNO | ENOSYS) >>> 0);
+      return abi !== undefined || nr === 0xffffffff ? defaultRet : badArchRet;
+    };
     const points = new Set<number>([0, 0xffffffff]);
     for (const a of s.abis) {
       points.add(a.nrRange[0]);
       points.add(a.nrRange[1]);
+      const max = highest?.get(a);
+      if (max !== undefined) points.add(max + 1);
     }
     for (const nr of targets.keys()) {
       points.add(nr);

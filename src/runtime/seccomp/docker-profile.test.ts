@@ -94,6 +94,8 @@ test("Docker's default profile, compiled for the default capabilities, allows an
   assert.equal(call(f, "open_by_handle_at"), EPERM);
   assert.equal(call(f, "clone3"), ENOSYS, "clone3 → ENOSYS so libc falls back to clone");
   assert.equal(call(f, "fchmodat2"), ALLOW, "syscalls newer than the installed headers are known");
+  assert.equal(runFilter(f, { nr: 1000, arch: X86_64 }).ret, ENOSYS, "newer than the profile: ENOSYS (runc's stub)");
+  assert.equal(call(f, "uselib"), EPERM, "older but not listed: EPERM");
 
   assert.equal(call(f, "clone", [CLONE_THREAD_FLAGS]), ALLOW, "threads");
   assert.equal(call(f, "clone", [0x01200011]), ALLOW, "fork");
