@@ -456,4 +456,34 @@ describe("berth-init", () => {
       if (recv.exitCode === null) recv.kill("SIGKILL");
     }
   });
+
+  test("exec joins a container's user namespace first and becomes its root", async () => {
+    const container = start({
+      plan: plan([...enterRootfs(), sh("echo ready; exec sleep 60")], {
+        cloneFlags: CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC,
+        uidMappings: [{ containerId: 0, hostId: 300000, size: 65536 }],
+        gidMappings: [{ containerId: 0, hostId: 300000, size: 65536 }],
+      }),
+      mode: "wait",
+    });
+    await new Promise<void>((resolve) => {
+      container.process.stdout?.setEncoding("utf8").on("data", (c: string) => { if (c.includes("ready")) resolve(); });
+    });
+    const cpid = await container.pid;
+    const ns = (name: string, nstype: number) => ({ nstype, path: `/proc/${cpid}/ns/${name}` });
+    const exec = await run({
+      joinNamespaces: [ns("user", CLONE_NEWUSER), ns("ipc", CLONE_NEWIPC), ns("uts", CLONE_NEWUTS), ns("pid", CLONE_NEWPID), ns("mnt", CLONE_NEWNS)],
+      cloneFlags: 0,
+      uidMappings: [],
+      gidMappings: [],
+      cgroupProcs: [],
+      execFifo: "",
+      ops: [{ op: "chdir", path: "/" }, sh("id -u; cat /proc/self/uid_map; cat /proc/1/comm")],
+    });
+    assert.equal(exec.status, 0, exec.err);
+    const lines = exec.out.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
+    assert.deepEqual(lines, ["0", "0 300000 65536", "sleep"]);
+    process.kill(cpid, "SIGKILL");
+    assert.equal(await container.exited, 128 + 9);
+  });
 });
