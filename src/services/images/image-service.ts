@@ -277,7 +277,7 @@ export class ImageService {
       if (tag !== undefined && tag !== "" && !isValidTag(tag)) throw invalidArgument("invalid tag format");
       const target: Reference = { ...ref, tag: tag !== undefined && tag !== "" ? tag : ref.tag ?? "latest", digest: undefined };
       await this.store.setRef(fullString(target), img.id);
-      await this.store.put({ ...img, lastTagTime: new Date(this.now()).toISOString() });
+      await this.store.put({ ...img, lastTagTime: goTime(new Date(this.now())) });
       this.d.events.publish("image", "tag", img.id, { name: familiarString(target) });
     });
   }
@@ -401,7 +401,7 @@ export class ImageService {
       };
       const manifestDesc = await this.d.content.put(JSON.stringify(manifest));
       for (const l of layers) await this.d.layers.acquire(l.chainId);
-      const nowIso = new Date(this.now()).toISOString();
+      const nowIso = goTime(new Date(this.now()));
       existing = {
         id,
         configSize: configDesc.size,
@@ -435,7 +435,7 @@ export class ImageService {
     const blob = await this.d.content.ingest(input);
     return this.serial(async () => {
       const layer = await this.d.layers.applyLayer(await this.d.content.open(blob.digest));
-      const created = new Date(this.now()).toISOString();
+      const created = goTime(new Date(this.now()));
       const msg = options.message !== undefined && options.message !== "" ? options.message : `Imported from ${options.source ?? "-"}`;
       const cfg: ImageConfig = {
         ...hostPlatform(),
@@ -460,7 +460,7 @@ export class ImageService {
     const blob = await this.d.content.ingest(input);
     return this.serial(async () => {
       const layer = await this.d.layers.applyLayer(await this.d.content.open(blob.digest));
-      const iso = created.toISOString();
+      const iso = goTime(created);
       const cfg: ImageConfig = {
         ...hostPlatform(),
         config: container,
@@ -570,3 +570,8 @@ function matchReference(pattern: string, familiar: string): boolean {
   return re.test(familiar) || re.test(name);
 }
 
+
+// Go's RFC3339Nano, as Docker prints times: no trailing zero fraction.
+function goTime(d: Date): string {
+  return d.toISOString().replace(/\.?0+Z$/, "Z");
+}

@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { loadConfig } from "./config.js";
+import { lockDataRoot } from "./data-root-lock.js";
+
+const noFile = async () => { throw Object.assign(new Error("missing"), { code: "ENOENT" }); };
+
+test("loadConfig() uses dockerd-like defaults without a config file", async () => {
+  const c = await loadConfig({}, noFile);
+  assert.deepEqual(c, {
+    dataRoot: "/var/lib/berth", execRoot: "/run/berth", hosts: ["unix:///run/berth/berth.sock"],
+    logLevel: "info", pidfile: undefined, configFile: "/etc/berth/daemon.json",
+  });
+});
+
+test("loadConfig() reads daemon.json keys and lets flags fill the rest", async () => {
+  const c = await loadConfig({ pidfile: "/p" }, async () => JSON.stringify({ "data-root": "/d", hosts: ["unix:///a", "tcp://127.0.0.1:1"], "log-level": "debug", "unknown-key": 1 }));
+  assert.equal(c.dataRoot, "/d");
+  assert.deepEqual(c.hosts, ["unix:///a", "tcp://127.0.0.1:1"]);
+  assert.equal(c.logLevel, "debug");
+  assert.equal(c.pidfile, "/p");
+});
+
+test("loadConfig() refuses a directive given as flag and in the file, bad JSON and a missing explicit file", async () => {
+  await assert.rejects(loadConfig({ dataRoot: "/x" }, async () => '{"data-root":"/y"}'), /specified both as a flag and in the configuration file: data-root/);
+  await assert.rejects(loadConfig({}, async () => "{bad"), /read config file/);
+  await assert.rejects(loadConfig({ configFile: "/nope.json" }, noFile), /missing/);
+  await assert.rejects(loadConfig({ logLevel: "loud" }, noFile), /invalid log level "loud"/);
+});
+
+test("lockDataRoot() refuses a live owner and takes over a stale lock", async (t) => {
+  const d = await mkdtemp(join(tmpdir(), "berth-lock-"));
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
+  t.after(async () => {
+    child.kill("SIGKILL");
+    await rm(d, { recursive: true, force: true });
+  });
+  await writeFile(join(d, "berthd.lock"), `${child.pid}\n`);
+  await assert.rejects(lockDataRoot(d), new RegExp(`another berthd \\(pid ${child.pid}\\) is already using the data root`));
+  await writeFile(join(d, "berthd.lock"), "999999999\n");
+  const lock = await lockDataRoot(d);
+  assert.equal((await readFile(join(d, "berthd.lock"), "utf8")).trim(), String(process.pid));
+  await lock.release();
+  await assert.rejects(readFile(join(d, "berthd.lock")));
+});

@@ -1,0 +1,93 @@
+/**
+ * berthd's configuration: command-line flags over `/etc/berth/daemon.json`, with dockerd's
+ * key names ("data-root", "exec-root", "hosts", "log-level", "pidfile"). A directive given
+ * both ways is an error, as with dockerd.
+ */
+import { readFile } from "node:fs/promises";
+import { invalidArgument } from "../shared/errors.js";
+
+/** The daemon's resolved configuration. */
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  hosts: string[];
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  pidfile: string | undefined;
+  configFile: string;
+}
+
+/** Flags as parsed from the command line (undefined = not given). */
+export interface DaemonFlags {
+  dataRoot?: string | undefined;
+  execRoot?: string | undefined;
+  host?: string[] | undefined;
+  logLevel?: string | undefined;
+  pidfile?: string | undefined;
+  configFile?: string | undefined;
+}
+
+export const DEFAULT_CONFIG_FILE = "/etc/berth/daemon.json";
+export const DEFAULT_DATA_ROOT = "/var/lib/berth";
+export const DEFAULT_EXEC_ROOT = "/run/berth";
+export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+const FILE_KEYS: Record<string, keyof DaemonFlags> = {
+  "data-root": "dataRoot",
+  "exec-root": "execRoot",
+  hosts: "host",
+  "log-level": "logLevel",
+  pidfile: "pidfile",
+};
+
+/**
+ * Merge flags and the config file. A missing file is fine only when it is the default one.
+ * @param readText injectable for tests
+ */
+export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Promise<string> = (p) => readFile(p, "utf8")): Promise<DaemonConfig> {
+  const configFile = flags.configFile ?? DEFAULT_CONFIG_FILE;
+  let file: Record<string, unknown> = {};
+  try {
+    const text = await readText(configFile);
+    const parsed = (text.trim() === "" ? {} : JSON.parse(text)) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidArgument(`read config file "${configFile}": not a JSON object`);
+    file = parsed as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && flags.configFile === undefined) {
+      file = {};
+    } else if (err instanceof SyntaxError) {
+      throw invalidArgument(`read config file "${configFile}": ${err.message}`);
+    } else {
+      throw err;
+    }
+  }
+  const merged: DaemonFlags = { ...flags };
+  const both: string[] = [];
+  for (const [key, value] of Object.entries(file)) {
+    const field = FILE_KEYS[key];
+    if (field === undefined) continue; // dockerd keys berth does not implement yet
+    if (flags[field] !== undefined) {
+      both.push(key);
+      continue;
+    }
+    if (field === "host") {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw invalidArgument(`config file "${configFile}": "hosts" must be a list of strings`);
+      merged.host = value as string[];
+    } else {
+      if (typeof value !== "string") throw invalidArgument(`config file "${configFile}": "${key}" must be a string`);
+      merged[field] = value as never;
+    }
+  }
+  if (both.length > 0) {
+    throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(", ")}`);
+  }
+  const level = (merged.logLevel ?? "info").toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(level)) throw invalidArgument(`invalid log level "${merged.logLevel ?? ""}": expected one of ${LEVELS.join(", ")}`);
+  return {
+    dataRoot: merged.dataRoot ?? DEFAULT_DATA_ROOT,
+    execRoot: merged.execRoot ?? DEFAULT_EXEC_ROOT,
+    hosts: merged.host !== undefined && merged.host.length > 0 ? merged.host : [DEFAULT_HOST],
+    logLevel: level as DaemonConfig["logLevel"],
+    pidfile: merged.pidfile,
+    configFile,
+  };
+}
