@@ -3,7 +3,7 @@
  * kernel puts in `seccomp_data.arch`, the width of syscall arguments libseccomp compares,
  * and the name → number table.
  */
-import { AARCH64_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
+import { AARCH64_SYSCALLS, ARM_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
 
 /** x32 syscalls arrive with this bit set in `nr` and the x86_64 audit arch. */
 export const X32_SYSCALL_BIT = 0x40000000;
@@ -38,6 +38,7 @@ export const ABIS: ReadonlyMap<string, SyscallAbi> = new Map<string, SyscallAbi>
   ["SCMP_ARCH_X32", { name: "SCMP_ARCH_X32", auditArch: AUDIT_ARCH.X86_64, argBits: 32, nrRange: [X32_SYSCALL_BIT, 2 ** 32], syscalls: X32_SYSCALLS }],
   ["SCMP_ARCH_X86", { name: "SCMP_ARCH_X86", auditArch: AUDIT_ARCH.I386, argBits: 32, nrRange: FULL, syscalls: I386_SYSCALLS }],
   ["SCMP_ARCH_AARCH64", { name: "SCMP_ARCH_AARCH64", auditArch: AUDIT_ARCH.AARCH64, argBits: 64, nrRange: FULL, syscalls: AARCH64_SYSCALLS }],
+  ["SCMP_ARCH_ARM", { name: "SCMP_ARCH_ARM", auditArch: AUDIT_ARCH.ARM, argBits: 32, nrRange: FULL, syscalls: ARM_SYSCALLS }],
 ]);
 
 /** Every `SCMP_ARCH_*` name the OCI schema allows (defs-linux.json SeccompArch). */
@@ -54,4 +55,5 @@ export const NATIVE_ARCH: Readonly<Record<string, string>> = {
   x64: "SCMP_ARCH_X86_64",
   arm64: "SCMP_ARCH_AARCH64",
   ia32: "SCMP_ARCH_X86",
+  arm: "SCMP_ARCH_ARM",
 };

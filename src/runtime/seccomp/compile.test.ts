@@ -4,7 +4,7 @@ import { kindOf } from "../../shared/errors.js";
 import { AUDIT_ARCH, X32_SYSCALL_BIT } from "./arch.js";
 import { runFilter } from "./bpf-interpreter.js";
 import { compileSeccomp, SECCOMP_RET } from "./compile.js";
-import { AARCH64_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
+import { AARCH64_SYSCALLS, ARM_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
 import type { SeccompOperator, SeccompProfile } from "./types.js";
 
 const ALLOW = SECCOMP_RET.ALLOW;
@@ -374,9 +374,28 @@ test("compileSeccomp() rejects a host architecture it has no syscall table for",
 });
 
 test("compileSeccomp() leaves listed architectures without a table out of the filter", () => {
-  const { filter } = compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"] }, "arm64");
-  assert.equal(runFilter(filter, { nr: 3, arch: AUDIT_ARCH.ARM }).ret, SECCOMP_RET.KILL_THREAD);
-  assert.equal(runFilter(filter, { nr: 3, arch: AUDIT_ARCH.AARCH64 }).ret, ALLOW);
+  const AUDIT_ARCH_RISCV64 = 0xc00000f3;
+  const { filter } = compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_RISCV64"] }, "arm64");
+  assert.equal(runFilter(filter, { nr: 63, arch: AUDIT_ARCH_RISCV64 }).ret, SECCOMP_RET.KILL_THREAD);
+  assert.equal(runFilter(filter, { nr: 63, arch: AUDIT_ARCH.AARCH64 }).ret, ALLOW);
+});
+
+test("compileSeccomp() filters 32-bit ARM, including the ARM-private syscalls", () => {
+  const { filter } = compileSeccomp(
+    {
+      defaultAction: "SCMP_ACT_ERRNO",
+      architectures: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+      syscalls: [{ names: ["read", "set_tls", "cacheflush"], action: "SCMP_ACT_ALLOW" }],
+    },
+    "arm64",
+  );
+  const arm = (name: string) => runFilter(filter, { nr: nr(name, ARM_SYSCALLS), arch: AUDIT_ARCH.ARM }).ret;
+  assert.equal(arm("read"), ALLOW);
+  assert.equal(nr("set_tls", ARM_SYSCALLS), 0x0f0005);
+  assert.equal(arm("set_tls"), ALLOW);
+  assert.equal(arm("cacheflush"), ALLOW);
+  assert.equal(arm("write"), errno(1));
+  assert.equal(runFilter(filter, { nr: nr("read", AARCH64_SYSCALLS), arch: AUDIT_ARCH.AARCH64 }).ret, ALLOW);
 });
 
 test("compileSeccomp() is deterministic, so a compiled profile can be cached and reused", () => {

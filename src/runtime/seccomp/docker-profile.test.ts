@@ -12,7 +12,7 @@ import {
   seccompFromDockerProfile,
   type DockerSeccompProfile,
 } from "./docker-profile.js";
-import { AARCH64_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
+import { AARCH64_SYSCALLS, ARM_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
 
 const ALLOW = SECCOMP_RET.ALLOW;
 const EPERM = (SECCOMP_RET.ERRNO | 1) >>> 0;
@@ -157,6 +157,10 @@ test("Docker's default profile compiles for arm64 hosts", () => {
   assert.equal(a64("clone", [CLONE_NEWUSER]), EPERM);
   assert.equal(a64("clone", [CLONE_THREAD_FLAGS]), ALLOW);
   assert.equal(runFilter(f, { nr: 0, arch: X86_64 }).ret, SECCOMP_RET.KILL_THREAD);
+  const arm = (name: string) => runFilter(f, { nr: nr(name, ARM_SYSCALLS), arch: AUDIT_ARCH.ARM }).ret;
+  assert.equal(arm("read"), ALLOW, "arm is arm64's sub-architecture");
+  assert.equal(arm("set_tls"), ALLOW, "the arm-only rule");
+  assert.equal(arm("reboot"), EPERM);
 });
 
 test("seccompFromDockerProfile() honours excludes.arches and the deprecated name field", () => {

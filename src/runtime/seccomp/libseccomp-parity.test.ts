@@ -26,6 +26,7 @@ static uint32_t arch_token(const char *n) {
   if (!strcmp(n, "SCMP_ARCH_X86")) return SCMP_ARCH_X86;
   if (!strcmp(n, "SCMP_ARCH_X32")) return SCMP_ARCH_X32;
   if (!strcmp(n, "SCMP_ARCH_AARCH64")) return SCMP_ARCH_AARCH64;
+  if (!strcmp(n, "SCMP_ARCH_ARM")) return SCMP_ARCH_ARM;
   fprintf(stderr, "bad arch %s\n", n); exit(2);
 }
 static enum scmp_compare op_of(const char *n) {
@@ -190,7 +191,8 @@ function compare(ours: Uint8Array, theirs: Uint8Array, inputs: Iterable<Input>):
 function* sweep(archs: readonly number[], argSets: readonly (readonly bigint[])[]): Generator<Input> {
   const nrs: number[] = [];
   for (let i = 0; i < 600; i++) nrs.push(i, X32_SYSCALL_BIT + i);
-  nrs.push(0x3fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 983041);
+  nrs.push(0x3fffffff, 0x80000000, 0xfffffffe, 0xffffffff);
+  for (let i = 0; i < 8; i++) nrs.push(0x0f0000 + i); // ARM-private calls
   for (const arch of archs) for (const nr of nrs) for (const args of argSets) yield { nr, arch, args };
 }
 
@@ -210,12 +212,11 @@ test("compileSeccomp() matches libseccomp on Docker's default profile (x86_64, x
   }
 });
 
-test("compileSeccomp() matches libseccomp on Docker's default profile for aarch64", (t) => {
+test("compileSeccomp() matches libseccomp on Docker's default profile for aarch64 (and arm)", (t) => {
   const lib = setup(t);
   if (lib === undefined) return;
-  const profile = defaultSeccompProfile({ capabilities: DOCKER_DEFAULT_CAPABILITIES, arch: "arm64", kernelRelease: "6.18.0" });
-  // Only the aarch64 ABI: berth has no 32-bit ARM table (see ARCHITECTURE.md).
-  const a64: SeccompProfile = { ...profile, architectures: ["SCMP_ARCH_AARCH64"] };
+  const a64 = defaultSeccompProfile({ capabilities: DOCKER_DEFAULT_CAPABILITIES, arch: "arm64", kernelRelease: "6.18.0" });
+  assert.deepEqual(a64.architectures, ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]);
   const first = lib.build(a64, "SCMP_ARCH_AARCH64");
   const same = withoutNames(a64, first.unknown);
   const theirs = lib.build(same, "SCMP_ARCH_AARCH64").filter;
