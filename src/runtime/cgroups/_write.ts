@@ -13,7 +13,8 @@ export interface SetContext {
   readonly logger: CgroupLogger;
 }
 
-const INVALID_CODES = new Set(["EINVAL", "EBUSY", "ERANGE", "EOVERFLOW", "ENOSPC", "ENOENT", "EOPNOTSUPP", "ENOTSUP"]);
+// The value (or the device it names) is what the kernel refused.
+const INVALID_CODES = new Set(["EINVAL", "EBUSY", "ERANGE", "EOVERFLOW", "ENOSPC", "ENOENT", "ENODEV", "EOPNOTSUPP", "ENOTSUP"]);
 
 function kindOfKernelError(err: KernelError): ErrorKind {
   if (INVALID_CODES.has(err.code)) return "invalid-argument";

@@ -37,6 +37,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A real disk of this machine (virtio, SCSI or NVMe preferred over zram/loop). */
+function blockDevice(): { major: number; minor: number } {
+  const names = fs.readdirSync("/sys/block").sort((a, b) => Number(/^(vd|sd|nvme|xvd)/.test(b)) - Number(/^(vd|sd|nvme|xvd)/.test(a)));
+  const name = names[0];
+  if (name === undefined) throw new Error("no block device in /sys/block");
+  const [major, minor] = fs.readFileSync(`/sys/block/${name}/dev`, "utf8").trim().split(":").map(Number);
+  return { major: major ?? 0, minor: minor ?? 0 };
+}
+
 const harness: CgroupHarness = {
   name: `real ${layout.mode} cgroupfs`,
   layout: () => layout,
@@ -70,6 +79,7 @@ const harness: CgroupHarness = {
   alive: (p) => alive(p.pid),
   exists: (p) => fs.existsSync(p),
   read: (p) => fs.readFileSync(p, "utf8"),
+  blockDevice,
   swapless: fs.readFileSync("/proc/swaps", "utf8").trim().split("\n").length <= 1,
 };
 

@@ -48,6 +48,7 @@ function fakeHarness(kind: FakeLayoutKind): CgroupHarness {
     alive: (p) => !exited.has(p.pid),
     exists: (p) => fs.existsSync(p),
     read: (p) => fs.readFileSync(p, "utf8"),
+    blockDevice: () => ({ major: 8, minor: 0 }),
     swapless: true,
   };
 }

@@ -301,6 +301,11 @@ export class FakeCgroupfs implements CgroupFs {
     const read = (f: string) => fs.readFileSync(join(dir, f), "utf8").trim();
     let stored = data;
 
+    // Device-keyed files: majors this high name no device on any machine.
+    if (/^(blkio\.throttle\.|blkio\.(bfq\.)?weight_device|io\.max|io\.weight|io\.bfq\.weight)/.test(name)) {
+      const dev = /^(\d+):\d+ /.exec(value);
+      if (dev && Number(dev[1]) >= 4000) throw fail("ENODEV");
+    }
     switch (name) {
       case "cgroup.procs":
       case "tasks": {

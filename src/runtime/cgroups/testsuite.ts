@@ -39,6 +39,8 @@ export interface CgroupHarness {
   alive(p: TestProcess): boolean;
   exists(path: string): boolean;
   read(path: string): string;
+  /** A block device of this machine, for blkio/io rules. */
+  blockDevice(): { major: number; minor: number };
   /** Whether memory.limit_in_bytes below usage must fail with EBUSY (no swap to reclaim into). */
   readonly swapless: boolean;
 }
@@ -214,6 +216,29 @@ export function cgroupConformanceSuite(h: CgroupHarness): void {
         assert.equal(warnings.length, 1);
         assert.match(warnings[0] ?? "", /device cgroup rules ignored .*eBPF/);
       }
+    });
+
+    test("blkio weight and throttles read back, and a rule for a missing device is refused", async (t) => {
+      const { mgr } = await setup(t);
+      const { major, minor } = h.blockDevice();
+      mgr.set({ blockIO: { weight: 500, throttleReadBpsDevice: [{ major, minor, rate: 1048576 }] } });
+      const p = mgr.locate("blkio") ?? mgr.locate("io");
+      assert.ok(p);
+      const has = (f: string) => h.exists(join(p.dir, f));
+      if (p.version === 1) {
+        assert.equal(h.read(join(p.dir, has("blkio.weight") ? "blkio.weight" : "blkio.bfq.weight")).trim(), "500");
+        assert.match(h.read(join(p.dir, "blkio.throttle.read_bps_device")), new RegExp(`^${major}:${minor} 1048576$`, "m"));
+      } else {
+        const weight = h.read(join(p.dir, has("io.bfq.weight") ? "io.bfq.weight" : "io.weight"));
+        assert.match(weight, has("io.bfq.weight") ? /(^|default )500$/m : /(^|default )4950$/m);
+        assert.match(h.read(join(p.dir, "io.max")), new RegExp(`^${major}:${minor} rbps=1048576( |$)`, "m"));
+      }
+      const bad = { major: 4095, minor: 4095, rate: 1024 };
+      assert.throws(() => mgr.set({ blockIO: { throttleReadBpsDevice: [bad] } }), (err: unknown) => {
+        assert.equal(kindOf(err), "invalid-argument");
+        assert.match((err as Error).message, /^set blkio read bps "4095:4095 (rbps=)?1024": write `(blkio\.throttle\.read_bps_device|io\.max)`: no such device$/);
+        return true;
+      });
     });
 
     test("hugepage limits and unified keys go to wherever hugetlb and cgroup2 live", async (t) => {
