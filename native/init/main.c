@@ -168,6 +168,9 @@ main (int argc, char **argv)
         in_userns = 1;
     }
 
+  sigset_t saved_mask;
+  if (wait_mode)
+    berth_wait_prepare (&saved_mask);
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     {
@@ -183,10 +186,14 @@ main (int argc, char **argv)
     }
   if (pid == 0)
     {
+      if (wait_mode)
+        berth_wait_child_reset (&saved_mask);
       close (sv[0]);
       run_child (plan, sv[1], wait_mode, in_userns);
     }
   close (sv[1]);
+  if (wait_mode)
+    berth_wait_set_child (pid, &saved_mask);
 
   if ((plan->clone_flags & CLONE_NEWUSER) && berth_write_id_maps (pid, plan, &err) < 0)
     fail_with_child (pid, "id-mappings", &err);

@@ -117,17 +117,40 @@ relay_pty (pid_t child, int master)
   return exit_status (status);
 }
 
-int
-berth_wait_child (pid_t child, int parent_fd, int relay)
+void
+berth_wait_prepare (sigset_t *saved)
 {
-  child_pid = child;
+  sigset_t block;
+  sigemptyset (&block);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaddset (&block, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &block, saved);
   struct sigaction sa;
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = forward;
   sigemptyset (&sa.sa_mask);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
     sigaction (forwarded[i], &sa, NULL);
+}
 
+void
+berth_wait_child_reset (const sigset_t *saved)
+{
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    signal (forwarded[i], SIG_DFL);
+  sigprocmask (SIG_SETMASK, saved, NULL);
+}
+
+void
+berth_wait_set_child (pid_t child, const sigset_t *saved)
+{
+  child_pid = child;
+  sigprocmask (SIG_SETMASK, saved, NULL);
+}
+
+int
+berth_wait_child (pid_t child, int parent_fd, int relay)
+{
   if (relay)
     {
       berth_error_t err = NULL;

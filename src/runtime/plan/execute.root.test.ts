@@ -148,6 +148,21 @@ describe("berth-init", () => {
     assert.equal(await h.exited, 42);
   });
 
+  test("--wait forwards a signal that arrives before exec, and the child has the default action", async () => {
+    let h: ExecutorHandle | undefined;
+    h = start({
+      // No pid namespace: a namespace's init would ignore a signal it has no handler for.
+      plan: plan([...enterRootfs(), { op: "sync", phase: "createRuntime" }, sh("echo should-not-run")], { cloneFlags: CLONE_NEWNS }),
+      mode: "wait",
+      onHook: async () => {
+        h?.kill("SIGTERM");
+        await new Promise((r) => setTimeout(r, 100));
+        return new Uint8Array();
+      },
+    });
+    assert.equal(await h.exited, 128 + 15);
+  });
+
   test("reports a command not found in PATH like runc", async () => {
     const h = start({ plan: plan([...enterRootfs(), { op: "exec", path: "nope", args: ["nope"], env: ENV }]), mode: "wait" });
     const err = await h.created.then(() => undefined, (e: unknown) => e);
