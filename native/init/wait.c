@@ -27,6 +27,13 @@ forward (int sig)
     kill ((pid_t) child_pid, sig);
 }
 
+/* After fd 3 is closed stderr is the only place left to say that something degraded. */
+static void
+warn (const char *what)
+{
+  fprintf (stderr, "berth-init: %s: %s\n", what, strerror (errno));
+}
+
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 static int
@@ -63,8 +70,8 @@ static void
 copy_winsize (int master)
 {
   struct winsize ws;
-  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl (master, TIOCSWINSZ, &ws);
+  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ioctl (master, TIOCSWINSZ, &ws) < 0)
+    warn ("ioctl TIOCSWINSZ");
 }
 
 static int
@@ -76,7 +83,8 @@ relay_pty (pid_t child, int master)
     {
       struct termios t = saved;
       cfmakeraw (&t);
-      tcsetattr (STDIN_FILENO, TCSANOW, &t);
+      if (tcsetattr (STDIN_FILENO, TCSANOW, &t) < 0)
+        warn ("tcsetattr raw");
       copy_winsize (master);
     }
   int stdin_open = 1, status = 0;
@@ -95,7 +103,8 @@ relay_pty (pid_t child, int master)
       if (r == child)
         {
           /* Drain what the container wrote before it exited. */
-          fcntl (master, F_SETFL, O_NONBLOCK);
+          if (fcntl (master, F_SETFL, O_NONBLOCK) < 0)
+            warn ("fcntl O_NONBLOCK");
           while (pump (master, STDOUT_FILENO) == 0)
             {
               struct pollfd q = { .fd = master, .events = POLLIN };
@@ -107,7 +116,8 @@ relay_pty (pid_t child, int master)
         }
     }
   if (raw)
-    tcsetattr (STDIN_FILENO, TCSANOW, &saved);
+    if (tcsetattr (STDIN_FILENO, TCSANOW, &saved) < 0)
+      warn ("tcsetattr restore");
   close (master);
   if (child_pid == 0)
     return exit_status (status);
@@ -124,28 +134,33 @@ berth_wait_prepare (sigset_t *saved)
   sigemptyset (&block);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
     sigaddset (&block, forwarded[i]);
-  sigprocmask (SIG_BLOCK, &block, saved);
+  if (sigprocmask (SIG_BLOCK, &block, saved) < 0)
+    warn ("sigprocmask");
   struct sigaction sa;
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = forward;
   sigemptyset (&sa.sa_mask);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-    sigaction (forwarded[i], &sa, NULL);
+    if (sigaction (forwarded[i], &sa, NULL) < 0)
+      warn ("sigaction");
 }
 
 void
 berth_wait_child_reset (const sigset_t *saved)
 {
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-    signal (forwarded[i], SIG_DFL);
-  sigprocmask (SIG_SETMASK, saved, NULL);
+    if (signal (forwarded[i], SIG_DFL) == SIG_ERR)
+      warn ("signal");
+  if (sigprocmask (SIG_SETMASK, saved, NULL) < 0)
+    warn ("sigprocmask");
 }
 
 void
 berth_wait_set_child (pid_t child, const sigset_t *saved)
 {
   child_pid = child;
-  sigprocmask (SIG_SETMASK, saved, NULL);
+  if (sigprocmask (SIG_SETMASK, saved, NULL) < 0)
+    warn ("sigprocmask");
 }
 
 int
