@@ -3,6 +3,7 @@
  * only loads the bytes with seccomp(2)), and Docker's profile format translated to OCI.
  */
 export { compileSeccomp, SECCOMP_FILTER_FLAGS, SECCOMP_RET, type CompileSeccompOptions } from "./compile.js";
+export { SeccompCache } from "./seccomp-cache.js";
 export {
   seccompFromDockerProfile,
   loadDefaultDockerProfile,
