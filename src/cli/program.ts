@@ -1,0 +1,38 @@
+/** The `berth` command table (docker's top-level commands and the `image` group). */
+import { Command } from "commander";
+import { BERTH_VERSION } from "../api/version.js";
+import type { Cli } from "./cli.js";
+import { createImageCommand } from "./commands/image/image.js";
+import { createImagesCommand } from "./commands/image/ls.js";
+import { createHistoryCommand } from "./commands/image/history.js";
+import { createTagCommand } from "./commands/image/tag.js";
+import { createRmiCommand } from "./commands/image/rm.js";
+import { createImportCommand } from "./commands/image/import.js";
+import { createSaveCommand } from "./commands/image/save.js";
+import { createLoadCommand } from "./commands/image/load.js";
+import { createVersionCommand } from "./commands/system/version.js";
+import { createInfoCommand } from "./commands/system/info.js";
+import { createEventsCommand } from "./commands/system/events.js";
+
+/** Build the program; `-H`/`--host` is read by main before the client is created. */
+export function buildProgram(cli: Cli): Command {
+  const program = new Command("berth")
+    .description("A self-sufficient runtime for containers (berth, Docker Engine API)")
+    .version(BERTH_VERSION, "-v, --version")
+    .option("-H, --host <address>", "daemon socket to connect to (env BERTH_HOST)")
+    .option("-D, --debug", "print the error cause chain")
+    .showSuggestionAfterError(true)
+    .addCommand(createImageCommand(cli))
+    .addCommand(createImagesCommand(cli))
+    .addCommand(createHistoryCommand(cli))
+    .addCommand(createTagCommand(cli))
+    .addCommand(createRmiCommand(cli))
+    .addCommand(createImportCommand(cli))
+    .addCommand(createSaveCommand(cli))
+    .addCommand(createLoadCommand(cli))
+    .addCommand(createEventsCommand(cli))
+    .addCommand(createVersionCommand(cli))
+    .addCommand(createInfoCommand(cli));
+  program.exitOverride();
+  return program;
+}

@@ -1,0 +1,48 @@
+/**
+ * The typed surface of the Engine API the CLI uses. `EngineClient` implements it over
+ * HTTP; CLI tests use a fake.
+ */
+import type { Readable } from "node:stream";
+import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../api/images.js";
+import type { EventMessage, InfoResponse, VersionResponse } from "../api/system.js";
+
+/** Image list options. */
+export interface ImageListOptions {
+  all?: boolean;
+  digests?: boolean;
+  filters?: Record<string, string[]>;
+}
+
+/** Image import options. */
+export interface ImageImportOptions {
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+}
+
+/** Event stream options (Docker timestamps: unix seconds, RFC 3339 or durations). */
+export interface EventsOptions {
+  since?: string;
+  until?: string;
+  filters?: Record<string, string[]>;
+}
+
+/** The Engine API calls the CLI makes. */
+export interface EngineApi {
+  /** The address this client talks to, for messages. */
+  readonly host: string;
+  ping(): Promise<{ apiVersion: string }>;
+  version(): Promise<VersionResponse>;
+  info(): Promise<InfoResponse>;
+  listImages(options?: ImageListOptions): Promise<ImageSummary[]>;
+  inspectImage(name: string): Promise<ImageInspect>;
+  imageHistory(name: string): Promise<ImageHistoryItem[]>;
+  tagImage(source: string, repo: string, tag: string | undefined): Promise<void>;
+  removeImage(name: string, options?: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]>;
+  importImage(body: Readable, options?: ImageImportOptions): Promise<string>;
+  /** Returns the lines the daemon reported ("Loaded image: …"). */
+  loadImages(body: Readable, quiet?: boolean): Promise<string[]>;
+  saveImages(names: readonly string[]): Promise<Readable>;
+  events(options?: EventsOptions, signal?: AbortSignal): AsyncIterable<EventMessage>;
+}
