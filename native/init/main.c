@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -151,6 +152,19 @@ main (int argc, char **argv)
     }
   int in_userns = (plan->clone_flags & CLONE_NEWUSER) != 0;
   for (size_t i = 0; i < plan->njoins; i++)
+    if (plan->joins[i].nstype == CLONE_NEWUSER)
+      in_userns = 1;
+  /* Until execve, /proc/<pid>/exe of the child is this binary on the host; a process
+   * already in a joined namespace must not be able to open it (CVE-2019-5736). execve
+   * makes the container's program dumpable again. In a user namespace the child's
+   * /proc files would then belong to the host's root, out of reach of the namespace's
+   * root, so there the protection is the user namespace itself. */
+  if (!in_userns && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    {
+      berth_make_error (&err, errno, "prctl PR_SET_DUMPABLE");
+      fail (-1, "init", &err);
+    }
+  for (size_t i = 0; i < plan->njoins; i++)
     if ((ns_fds[i] = open (plan->joins[i].path, O_RDONLY | O_CLOEXEC)) < 0)
       {
         berth_make_error_path (&err, errno, plan->joins[i].path, "open `%s`", plan->joins[i].path);
@@ -164,8 +178,6 @@ main (int argc, char **argv)
           fail (-1, "join-namespace", &err);
         }
       close (ns_fds[i]);
-      if (plan->joins[i].nstype == CLONE_NEWUSER)
-        in_userns = 1;
     }
 
   sigset_t saved_mask;

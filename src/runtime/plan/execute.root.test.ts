@@ -83,15 +83,17 @@ function start(opts: ExecutorOptions): ExecutorHandle {
 }
 
 /** Run a plan with --wait and collect the container's stdout and berth-init's exit status. */
-async function run(p: Plan, onHook?: ExecutorOptions["onHook"]): Promise<{ out: string; err: string; status: number }> {
+async function run(p: Plan, onHook?: ExecutorOptions["onHook"]): Promise<{ out: string; err: string; status: number; failure?: unknown }> {
   const h = start({ plan: p, mode: "wait", ...(onHook !== undefined ? { onHook } : {}) });
+  let failure: unknown;
+  h.created.catch((e: unknown) => { failure = e; });
   let out = "";
   let err = "";
   h.process.stdout?.setEncoding("utf8").on("data", (c: string) => { out += c; });
   h.process.stderr?.setEncoding("utf8").on("data", (c: string) => { err += c; });
   const status = await h.exited;
   await new Promise((r) => setImmediate(r));
-  return { out, err, status };
+  return { out, err, status, failure };
 }
 
 describe("berth-init", () => {
@@ -500,5 +502,40 @@ describe("berth-init", () => {
     assert.deepEqual(lines, ["0", "0 300000 65536", "sleep"]);
     process.kill(cpid, "SIGKILL");
     assert.equal(await container.exited, 128 + 9);
+  });
+
+  test("a process joining a container cannot be inspected through /proc by the container's processes", async () => {
+    // CVE-2019-5736: until execve, /proc/<pid>/exe of the joining process is berth-init on
+    // the host. It is non-dumpable, so a same-uid process without CAP_SYS_PTRACE is refused.
+    const CAP_SYS_PTRACE = 19n;
+    // Only caps we hold (this machine's bounding set lacks CAP_SYS_RESOURCE).
+    const held = BigInt(`0x${readFileSync("/proc/self/status", "utf8").match(/^CapPrm:\s*([0-9a-f]+)$/m)?.[1] ?? "0"}`);
+    const noPtrace = held & ~(1n << CAP_SYS_PTRACE);
+    const caps: Op = { op: "capabilities", bounding: noPtrace, effective: noPtrace, permitted: noPtrace, inheritable: 0n, ambient: 0n };
+    const container = start({ plan: plan([...enterRootfs(), sh("echo ready; exec sleep 60")]), mode: "wait" });
+    await new Promise<void>((resolve) => {
+      container.process.stdout?.setEncoding("utf8").on("data", (c: string) => { if (c.includes("ready")) resolve(); });
+    });
+    const cpid = await container.pid;
+    const joins = [
+      { nstype: CLONE_NEWIPC, path: `/proc/${cpid}/ns/ipc` },
+      { nstype: CLONE_NEWUTS, path: `/proc/${cpid}/ns/uts` },
+      { nstype: CLONE_NEWPID, path: `/proc/${cpid}/ns/pid` },
+      { nstype: CLONE_NEWNS, path: `/proc/${cpid}/ns/mnt` },
+    ];
+    const execPlan = (ops: Op[]): Plan => ({ joinNamespaces: joins, cloneFlags: 0, uidMappings: [], gidMappings: [], cgroupProcs: [], execFifo: "", ops });
+    let probe = "";
+    const target = await run(execPlan([caps, { op: "sync", phase: "probe" }, sh("true")]), async (_phase, hostPid) => {
+      const nspid = readFileSync(`/proc/${hostPid}/status`, "utf8").match(/^NSpid:.*\s(\d+)$/m)?.[1];
+      assert.ok(nspid !== undefined);
+      const r = await run(execPlan([caps, sh(`readlink /proc/${nspid}/exe; echo rc=$?; readlink /proc/$$/exe`)]));
+      probe = r.out + r.err;
+      return new Uint8Array();
+    });
+    assert.equal(target.status, 0, String(target.failure));
+    const lines = probe.trim().split("\n");
+    assert.deepEqual(lines, ["rc=1", "/bin/busybox"]);
+    process.kill(cpid, "SIGKILL");
+    await container.exited;
   });
 });
