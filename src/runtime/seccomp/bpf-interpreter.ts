@@ -4,7 +4,7 @@
  * allows; anything else is an error). Tests use it to assert what a compiled filter returns
  * without loading it into a process.
  */
-import { BPF, decodeFilter, type SockFilter } from "./bpf.js";
+import { BPF, BPF_MAXINSNS, decodeFilter, type SockFilter } from "./bpf.js";
 
 /** A syscall as the filter sees it. Arguments are u64s. */
 export interface SeccompData {
@@ -83,4 +83,41 @@ export function runFilter(filter: Uint8Array | readonly SockFilter[], data: Secc
     }
     if (pc >= prog.length) throw new Error(`bpf: jump out of the program to ${pc}`);
   }
+}
+
+/**
+ * The static checks the kernel makes before it accepts a seccomp filter (bpf_check_classic
+ * and seccomp_check_filter, for the instructions berth emits): 1 to 4096 instructions,
+ * known opcodes, every jump inside the program, aligned loads inside `seccomp_data`, and
+ * a `ret` as the last instruction. Throws on the first problem.
+ */
+export function checkFilter(filter: Uint8Array | readonly SockFilter[]): void {
+  const prog = filter instanceof Uint8Array ? decodeFilter(filter) : filter;
+  if (prog.length === 0 || prog.length > BPF_MAXINSNS) throw new Error(`bpf: length ${prog.length} outside 1..${BPF_MAXINSNS}`);
+  prog.forEach((insn, pc) => {
+    const inside = (off: number): void => {
+      if (pc + 1 + off >= prog.length) throw new Error(`bpf: jump out of the program at ${pc}`);
+    };
+    switch (insn.code) {
+      case BPF.LD_W_ABS:
+        if (insn.k % 4 !== 0 || insn.k + 4 > 64) throw new Error(`bpf: bad load offset ${insn.k} at ${pc}`);
+        break;
+      case BPF.ALU_AND_K:
+      case BPF.RET_K:
+        break;
+      case BPF.JMP_JA:
+        inside(insn.k);
+        break;
+      case BPF.JMP_JEQ_K:
+      case BPF.JMP_JGT_K:
+      case BPF.JMP_JGE_K:
+      case BPF.JMP_JSET_K:
+        inside(insn.jt);
+        inside(insn.jf);
+        break;
+      default:
+        throw new Error(`bpf: unsupported opcode 0x${insn.code.toString(16)} at ${pc}`);
+    }
+  });
+  if (prog[prog.length - 1]?.code !== BPF.RET_K) throw new Error("bpf: the last instruction is not a ret");
 }

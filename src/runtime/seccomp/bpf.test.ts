@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assemble, BPF, decodeFilter, encodeFilter, type AsmInsn } from "./bpf.js";
-import { runFilter } from "./bpf-interpreter.js";
+import { checkFilter, runFilter } from "./bpf-interpreter.js";
 
 const ARCH = 1;
 
@@ -83,4 +83,67 @@ test("encodeFilter() writes struct sock_filter little-endian and decodeFilter() 
   assert.deepEqual([...bytes.subarray(8, 16)], [0x15, 0x00, 0x01, 0x02, 0x3e, 0x00, 0x00, 0xc0]);
   assert.deepEqual(decodeFilter(bytes), prog);
   assert.throws(() => decodeFilter(new Uint8Array(7)), RangeError);
+});
+
+/** Runs the label-level program directly: the reference the assembled bytes must match. */
+function runAsm(code: readonly AsmInsn[], nr: number): number {
+  const at = new Map<string, number>();
+  code.forEach((insn, i) => insn.kind === "label" && at.set(insn.name, i));
+  let a = 0;
+  let pc = 0;
+  for (;;) {
+    const insn = code[pc];
+    if (insn === undefined) throw new Error("fell off");
+    switch (insn.kind) {
+      case "label": pc++; break;
+      case "ld": a = insn.offset === 0 ? nr : 0; pc++; break;
+      case "and": a = (a & insn.k) >>> 0; pc++; break;
+      case "ret": return insn.k;
+      case "ja": pc = at.get(insn.target) ?? -1; break;
+      case "jmp": {
+        const k = insn.k >>> 0;
+        const cond = insn.op === "jeq" ? a === k : insn.op === "jgt" ? a > k : insn.op === "jge" ? a >= k : (a & k) !== 0;
+        pc = at.get(cond ? insn.jt : insn.jf) ?? -1;
+        break;
+      }
+    }
+  }
+}
+
+test("assemble() preserves the meaning of random programs with short and long forward jumps", () => {
+  let seed = 7;
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (let round = 0; round < 30; round++) {
+    const n = 50 + Math.floor(rnd() * 900);
+    const code: AsmInsn[] = [{ kind: "ld", offset: 0 }];
+    for (let i = 0; i < n; i++) {
+      code.push({ kind: "label", name: `L${i}` });
+      // forward targets only, some far away
+      const tgt = (): string => `L${Math.min(n - 1, i + 1 + Math.floor(rnd() ** 3 * 600))}`;
+      const r = rnd();
+      if (i === n - 1 || r < 0.15) code.push({ kind: "ret", k: i });
+      else if (r < 0.25) code.push({ kind: "ja", target: tgt() });
+      else if (r < 0.3) code.push({ kind: "and", k: 0xff });
+      else code.push({ kind: "jmp", op: (["jeq", "jgt", "jge", "jset"] as const)[Math.floor(rnd() * 4)] ?? "jeq", k: Math.floor(rnd() * 64), jt: tgt(), jf: tgt() });
+    }
+    const prog = assemble(code);
+    checkFilter(prog);
+    for (let nr = 0; nr < 64; nr++) {
+      assert.equal(runFilter(prog, { nr, arch: ARCH }).ret, runAsm(code, nr), `round ${round} nr ${nr}`);
+    }
+  }
+});
+
+test("checkFilter() rejects what the kernel would reject", () => {
+  const ret = { code: BPF.RET_K, jt: 0, jf: 0, k: 0 };
+  assert.throws(() => checkFilter([]), /length 0/);
+  assert.throws(() => checkFilter([{ code: BPF.LD_W_ABS, jt: 0, jf: 0, k: 0 }]), /last instruction is not a ret/);
+  assert.throws(() => checkFilter([{ code: BPF.LD_W_ABS, jt: 0, jf: 0, k: 2 }, ret]), /bad load offset 2/);
+  assert.throws(() => checkFilter([{ code: BPF.LD_W_ABS, jt: 0, jf: 0, k: 64 }, ret]), /bad load offset 64/);
+  assert.throws(() => checkFilter([{ code: BPF.JMP_JEQ_K, jt: 1, jf: 0, k: 0 }, ret]), /jump out of the program at 0/);
+  assert.throws(() => checkFilter([{ code: 0x07, jt: 0, jf: 0, k: 0 }, ret]), /unsupported opcode 0x7/);
+  checkFilter([{ code: BPF.JMP_JEQ_K, jt: 0, jf: 1, k: 0 }, ret, ret]);
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kindOf } from "../../shared/errors.js";
 import { AUDIT_ARCH, X32_SYSCALL_BIT } from "./arch.js";
-import { runFilter } from "./bpf-interpreter.js";
+import { checkFilter, runFilter } from "./bpf-interpreter.js";
 import { compileSeccomp, SECCOMP_RET } from "./compile.js";
 import { AARCH64_SYSCALLS, ARM_SYSCALLS, I386_SYSCALLS, X32_SYSCALLS, X86_64_SYSCALLS } from "./syscall-tables.js";
 import type { SeccompOperator, SeccompProfile } from "./types.js";
@@ -314,6 +314,7 @@ test("compileSeccomp() uses long jumps when a program is longer than 255 instruc
     "x64",
   );
   assert.ok(filter.length / 8 > 1000);
+  checkFilter(filter);
   names.forEach((name, i) => {
     assert.equal(call(filter, name, [i]), ALLOW, name);
     assert.equal(call(filter, name, [i + 1]), errno(1), name);

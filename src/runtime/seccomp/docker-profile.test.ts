@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { kindOf } from "../../shared/errors.js";
 import { AUDIT_ARCH, X32_SYSCALL_BIT } from "./arch.js";
-import { runFilter } from "./bpf-interpreter.js";
+import { checkFilter, runFilter } from "./bpf-interpreter.js";
 import { compileSeccomp, SECCOMP_RET } from "./compile.js";
 import {
   defaultSeccompProfile,
@@ -33,7 +33,9 @@ function nr(name: string, table: ReadonlyMap<string, number> = X86_64_SYSCALLS):
 const ctx = { capabilities: DOCKER_DEFAULT_CAPABILITIES, arch: "x64", kernelRelease: "6.18.0-berth" } as const;
 
 function dockerFilter(capabilities: readonly string[] = DOCKER_DEFAULT_CAPABILITIES, arch = "x64"): Uint8Array {
-  return compileSeccomp(defaultSeccompProfile({ ...ctx, capabilities, arch }), arch).filter;
+  const { filter } = compileSeccomp(defaultSeccompProfile({ ...ctx, capabilities, arch }), arch);
+  checkFilter(filter);
+  return filter;
 }
 
 function call(filter: Uint8Array, name: string, args: readonly (bigint | number)[] = []): number {
