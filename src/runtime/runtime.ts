@@ -10,7 +10,7 @@
  * against its start time, so a reused pid is not mistaken for the container), the exec
  * fifo and the freezer; `state.json` only records what was decided.
  */
-import { existsSync, openSync, closeSync, readSync, readFileSync, statSync, constants as fsc, unlinkSync } from "node:fs";
+import { existsSync, openSync, closeSync, readSync, readFileSync, statSync, lstatSync, readlinkSync, constants as fsc, unlinkSync } from "node:fs";
 import { constants as osc } from "node:os";
 import { dirname, isAbsolute, posix, relative, resolve } from "node:path";
 import { BerthError, failedPrecondition, internal, invalidArgument, notFound } from "../shared/errors.js";
@@ -114,6 +114,42 @@ function sleep(ms: number): Promise<void> {
 
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Fail early, as runc does, when process.args[0] cannot be found in the rootfs (through
+ * PATH from process.env when it has no slash). Paths under a spec mount are not checked:
+ * the binary may come from that mount.
+ */
+function checkExecutable(spec: Spec, rootfs: string): void {
+  const proc = spec.process;
+  const name = proc?.args[0];
+  if (proc === undefined || name === undefined) return;
+  const mounted = (p: string) => (spec.mounts ?? []).some((m) => p === m.destination || p.startsWith(`${m.destination.replace(/\/$/, "")}/`));
+  const candidates = name.includes("/")
+    ? [posix.resolve(proc.cwd, name)]
+    : (proc.env?.find((e) => e.startsWith("PATH="))?.slice(5) ?? "").split(":").filter((d) => d !== "").map((d) => posix.join(posix.resolve(proc.cwd, d), name));
+  if (candidates.length === 0 || candidates.some(mounted)) return;
+  for (const c of candidates) {
+    try {
+      // Follow symlinks inside the rootfs by hand: absolute links point into the container.
+      let p = c;
+      for (let i = 0; i < 40; i++) {
+        const host = posix.join(rootfs, p);
+        const st = lstatSync(host);
+        if (!st.isSymbolicLink()) {
+          if (st.isFile()) return;
+          break;
+        }
+        const target = readlinkSync(host);
+        p = target.startsWith("/") ? target : posix.join(posix.dirname(p), target);
+        if (mounted(p)) return;
+      }
+    } catch {
+      // not this candidate
+    }
+  }
+  throw invalidArgument(`invalid config.json: process.args[0] ${JSON.stringify(name)}: executable file not found${name.includes("/") ? "" : " in $PATH"}`);
 }
 
 /**
@@ -228,7 +264,7 @@ export class Runtime {
   }
 
   async #create(id: string, bundleIn: string, opts: CreateOptions, mode: "detach" | "wait"):
-    Promise<{ state: State; exited: Promise<number>; kill: (sig?: NodeJS.Signals | number) => void }> {
+    Promise<{ state: State; handle: ReturnType<typeof runExecutor>; kill: (sig?: NodeJS.Signals | number) => void }> {
     const bundle = resolve(bundleIn);
     const spec = this.#spec(bundle);
     const proc = spec.process;
@@ -244,6 +280,7 @@ export class Runtime {
       throw invalidArgument(`invalid config.json: root.path "${rootfs}" does not exist`, err);
     }
     if (!rootStat.isDirectory()) throw invalidArgument(`invalid config.json: root.path "${rootfs}" is not a directory`);
+    checkExecutable(spec, rootfs);
     const seccomp = this.#seccomp(spec);
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth-runtime/${id}`;
     this.store.reserve(id);
@@ -298,7 +335,7 @@ export class Runtime {
       const rec: ContainerRecord = { ...base, pid, startTime: st.startTime, status: "created" };
       this.store.write(rec);
       if (opts.pidFile !== undefined) writeFileAtomic(resolve(opts.pidFile), String(pid));
-      return { state: this.#state(rec, "created"), exited: h.exited, kill: (sig) => h.kill(sig === undefined ? undefined : signalName(sig)) };
+      return { state: this.#state(rec, "created"), handle: h, kill: (sig) => h.kill(sig === undefined ? undefined : signalName(sig)) };
     } catch (err) {
       await this.#cleanupFailedCreate(id, pid, handle, cgroup);
       if (err instanceof BerthError) throw err;
@@ -410,7 +447,12 @@ export class Runtime {
     opts.onStart?.((sig) => c.kill(sig));
     try {
       await this.start(id);
-      return await c.exited;
+      try {
+        await c.handle.execed;
+      } catch (err) {
+        throw failedPrecondition(`run container "${id}": ${(err as Error).message}`, err);
+      }
+      return await c.handle.exited;
     } finally {
       try {
         await this.delete(id, { force: true });

@@ -3,8 +3,8 @@
  * under a temp dir keyed by pid), bundles with a runc-like default config.json, a
  * temporary runtime root, and a way to run berth-runtime's CLI.
  */
-import { execFile, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,13 +63,27 @@ export function uniqueId(prefix = "t"): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Run berth-runtime synchronously (for commands that return quickly). */
-export function cli(args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BERTH_RUNTIME, ...args], {
-    encoding: "utf8",
-    input: opts.input ?? "",
-    timeout: opts.timeoutMs ?? 30_000,
-  });
+/**
+ * Run berth-runtime synchronously. stdout and stderr go to temp files, not pipes: a
+ * detached container inherits them and would keep a pipe open for its whole life.
+ */
+export function cli(args: readonly string[], opts: { timeoutMs?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), "berth-cli-"));
+  const outPath = join(dir, "out");
+  const errPath = join(dir, "err");
+  const out = openSync(outPath, "w");
+  const err = openSync(errPath, "w");
+  try {
+    const r = spawnSync(process.execPath, [BERTH_RUNTIME, ...args], {
+      stdio: ["ignore", out, err],
+      timeout: opts.timeoutMs ?? 30_000,
+    });
+    return { status: r.status, stdout: readFileSync(outPath, "utf8"), stderr: readFileSync(errPath, "utf8") };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Run berth-runtime asynchronously; resolves with status, stdout and stderr. */
@@ -85,4 +99,39 @@ export function cliAsync(args: readonly string[], timeoutMs = 30_000): Promise<{
 /** Read a file if it exists. */
 export function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}
+
+/** Result of running a container to completion. */
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Run a container in the foreground with berth-runtime `run` from a bundle adjusted by
+ * `mutate`, and clean everything up (container, state, bundle) afterwards.
+ */
+export function runContainer(mutate: (s: SpecJson, b: TempBundle) => void, opts: { timeoutMs?: number } = {}): RunResult {
+  const b = makeBundle();
+  const id = uniqueId("run");
+  try {
+    const spec = defaultSpec({ rootfs: busyboxRootfs(), args: ["true"] });
+    spec.root.readonly = true;
+    mutate(spec, b);
+    b.writeSpec(spec);
+    const r = cli(["--root", b.root, "run", "-b", b.dir, id], { timeoutMs: opts.timeoutMs ?? 30_000 });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    cli(["--root", b.root, "delete", "--force", id]);
+    b.cleanup();
+  }
+}
+
+/** Shorthand: run `sh -c script` in a default container adjusted by `mutate`. */
+export function sh(script: string, mutate: (s: SpecJson, b: TempBundle) => void = () => {}): RunResult {
+  return runContainer((s, b) => {
+    s.process.args = ["sh", "-c", script];
+    mutate(s, b);
+  });
 }

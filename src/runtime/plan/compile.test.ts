@@ -290,7 +290,7 @@ test("compilePlan() emits no sync without hooks that need it", () => {
 test("compileExecPlan() joins the container's namespaces and cgroup and runs the process", () => {
   const spec = validateSpec(defaultSpec());
   const p = compileExecPlan(spec, { ...spec.process!, args: ["ps"], cwd: "/tmp" }, { pid: 42, cgroupProcs: ["/cg/cgroup.procs"] });
-  assert.deepEqual(p.joinNamespaces.map((j) => j.path), ["/proc/42/ns/pid", "/proc/42/ns/net", "/proc/42/ns/ipc", "/proc/42/ns/uts", "/proc/42/ns/mnt", "/proc/42/ns/cgroup"]);
+  assert.deepEqual(p.joinNamespaces.map((j) => j.path), ["/proc/42/ns/pid", "/proc/42/ns/net", "/proc/42/ns/ipc", "/proc/42/ns/uts", "/proc/42/ns/cgroup", "/proc/42/ns/mnt"]);
   assert.equal(p.cloneFlags, 0);
   assert.equal(p.execFifo, "");
   assert.deepEqual(names(p), ["umask", "rlimit", "set-user", "chdir", "capabilities", "no-new-privileges", "exec"]);

@@ -316,9 +316,13 @@ function processTailOps(process: Process, ctx: { seccomp?: CompileContext["secco
   return ops;
 }
 
-/** Namespaces to join by path, user namespace first (joining it changes what the others mean). */
+/**
+ * Namespaces to join by path: the user namespace first (it changes what the others mean),
+ * the mount namespace last (it changes the root).
+ */
 function joins(entries: readonly { type: NamespaceType; path: string }[]): NamespaceJoin[] {
-  const sorted = [...entries].sort((a, b) => (a.type === "user" ? -1 : b.type === "user" ? 1 : 0));
+  const rank = (t: NamespaceType) => (t === "user" ? 0 : t === "mount" ? 2 : 1);
+  const sorted = [...entries].sort((a, b) => rank(a.type) - rank(b.type));
   return sorted.map((n) => ({ nstype: CLONE_NEW[n.type], path: n.path }));
 }
 
