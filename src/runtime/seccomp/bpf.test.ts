@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assemble, BPF, decodeFilter, encodeFilter, type AsmInsn } from "./bpf.js";
+import { assemble, BPF, decodeFilter, disassembleFilter, encodeFilter, type AsmInsn } from "./bpf.js";
 import { checkFilter, runFilter } from "./bpf-interpreter.js";
 
 const ARCH = 1;
@@ -18,14 +18,15 @@ function farProgram(gap: number, far: "true" | "false" | "both"): AsmInsn[] {
   });
   code.push({ kind: "label", name: near }, { kind: "ret", k: 100 });
   for (let i = 0; i < gap; i++) code.push({ kind: "ld", offset: 4 });
-  code.push({ kind: "label", name: "T" }, { kind: "ret", k: 1 });
-  code.push({ kind: "label", name: "F" }, { kind: "ret", k: 2 });
+  // a load before each ret, so the targets are not plain rets the assembler could copy
+  code.push({ kind: "label", name: "T" }, { kind: "ld", offset: 4 }, { kind: "ret", k: 1 });
+  code.push({ kind: "label", name: "F" }, { kind: "ld", offset: 4 }, { kind: "ret", k: 2 });
   return code;
 }
 
 test("assemble() keeps a jump short when its targets are within 255 instructions", () => {
   const prog = assemble(farProgram(200, "both"));
-  assert.equal(prog.length, 1 + 1 + 1 + 200 + 2);
+  assert.equal(prog.length, 1 + 1 + 1 + 200 + 4);
   assert.equal(prog[1]?.code, BPF.JMP_JEQ_K);
   assert.equal(runFilter(prog, { nr: 7, arch: ARCH }).ret, 1);
   assert.equal(runFilter(prog, { nr: 8, arch: ARCH }).ret, 2);
@@ -42,6 +43,24 @@ for (const far of ["true", "false", "both"] as const) {
     assert.equal(runFilter(prog, { nr: 8, arch: ARCH }).ret, expectFalse);
   });
 }
+
+test("assemble() copies a far ret instead of jumping to it", () => {
+  const code: AsmInsn[] = [
+    { kind: "ld", offset: 0 },
+    { kind: "jmp", op: "jeq", k: 1, jt: "R", jf: "n" },
+    { kind: "label", name: "n" },
+    { kind: "ja", target: "R" },
+  ];
+  for (let i = 0; i < 400; i++) code.push({ kind: "ret", k: 50 });
+  code.push({ kind: "label", name: "R" }, { kind: "ret", k: 9 });
+  const prog = assemble(code);
+  assert.equal(prog.length, 2 + 1 + 1 + 400 + 1, "one trampoline, same size as a ja");
+  assert.deepEqual(prog[2], { code: BPF.RET_K, jt: 0, jf: 0, k: 9 });
+  assert.deepEqual(prog[3], { code: BPF.RET_K, jt: 0, jf: 0, k: 9 }, "the ja to a ret became the ret");
+  assert.ok(!prog.some((i) => i.code === BPF.JMP_JA));
+  assert.equal(runFilter(prog, { nr: 1, arch: ARCH }).ret, 9);
+  assert.equal(runFilter(prog, { nr: 2, arch: ARCH }).ret, 9);
+});
 
 test("assemble() handles a jump exactly at the 255 boundary and one past it", () => {
   // jt target is `gap` instructions after the one following the jump.
@@ -146,4 +165,23 @@ test("checkFilter() rejects what the kernel would reject", () => {
   assert.throws(() => checkFilter([{ code: BPF.JMP_JEQ_K, jt: 1, jf: 0, k: 0 }, ret]), /jump out of the program at 0/);
   assert.throws(() => checkFilter([{ code: 0x07, jt: 0, jf: 0, k: 0 }, ret]), /unsupported opcode 0x7/);
   checkFilter([{ code: BPF.JMP_JEQ_K, jt: 0, jf: 1, k: 0 }, ret, ret]);
+});
+
+test("disassembleFilter() names seccomp_data fields and resolves jump targets", () => {
+  const lines = disassembleFilter([
+    { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: 4 },
+    { code: BPF.JMP_JEQ_K, jt: 0, jf: 2, k: 0xc000003e },
+    { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: 36 },
+    { code: BPF.ALU_AND_K, jt: 0, jf: 0, k: 0xff },
+    { code: BPF.JMP_JA, jt: 0, jf: 0, k: 0 },
+    { code: BPF.RET_K, jt: 0, jf: 0, k: 0x7fff0000 },
+  ]);
+  assert.deepEqual(lines, [
+    "0000: ld  arch",
+    "0001: jeq 0xc000003e true:2 false:4",
+    "0002: ld  args[2].hi",
+    "0003: and 0x000000ff",
+    "0004: ja  5",
+    "0005: ret 0x7fff0000",
+  ]);
 });

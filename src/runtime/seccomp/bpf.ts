@@ -111,8 +111,20 @@ export function assemble(insns: readonly AsmInsn[]): SockFilter[] {
     if (!changed) break;
   }
 
+  // A jump to a `ret` may be replaced by a copy of that `ret` (same size, one step fewer).
+  const retAfter = new Map<string, number>();
+  for (const [name, idx] of labelIndex) {
+    let j = idx;
+    while (insns[j]?.kind === "label") j++;
+    const next = insns[j];
+    if (next?.kind === "ret") retAfter.set(name, next.k >>> 0);
+  }
   const out: SockFilter[] = [];
   const at = (name: string): number => pos[labelIndex.get(name) ?? -1] ?? -1;
+  const ja = (name: string, pc: number): SockFilter => {
+    const k = retAfter.get(name);
+    return k !== undefined ? { code: BPF.RET_K, jt: 0, jf: 0, k } : { code: BPF.JMP_JA, jt: 0, jf: 0, k: at(name) - (pc + 1) };
+  };
   insns.forEach((insn, i) => {
     const pc = out.length;
     switch (insn.kind) {
@@ -128,7 +140,7 @@ export function assemble(insns: readonly AsmInsn[]): SockFilter[] {
         out.push({ code: BPF.RET_K, jt: 0, jf: 0, k: insn.k >>> 0 });
         return;
       case "ja":
-        out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: at(insn.target) - (pc + 1) });
+        out.push(ja(insn.target, pc));
         return;
       case "jmp": {
         const code = JUMP_CODES[insn.op];
@@ -137,18 +149,18 @@ export function assemble(insns: readonly AsmInsn[]): SockFilter[] {
         const f = at(insn.jf);
         switch (shapes[i]) {
           case "far-both":
-            // jt → first ja (offset 0), jf → second ja (offset 1)
+            // jt → first trampoline (offset 0), jf → second (offset 1)
             out.push({ code, jt: 0, jf: 1, k });
-            out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: t - (pc + 2) });
-            out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: f - (pc + 3) });
+            out.push(ja(insn.jt, pc + 1));
+            out.push(ja(insn.jf, pc + 2));
             return;
           case "far-true":
             out.push({ code, jt: 0, jf: f - (pc + 1), k });
-            out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: t - (pc + 2) });
+            out.push(ja(insn.jt, pc + 1));
             return;
           case "far-false":
             out.push({ code, jt: t - (pc + 1), jf: 0, k });
-            out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: f - (pc + 2) });
+            out.push(ja(insn.jf, pc + 1));
             return;
           default:
             out.push({ code, jt: t - (pc + 1), jf: f - (pc + 1), k });
@@ -192,4 +204,46 @@ export function decodeFilter(bytes: Uint8Array): SockFilter[] {
     });
   }
   return out;
+}
+
+const SECCOMP_DATA_FIELDS: Readonly<Record<number, string>> = { 0: "nr", 4: "arch", 8: "ip.lo", 12: "ip.hi" };
+
+function fieldName(offset: number): string {
+  const known = SECCOMP_DATA_FIELDS[offset];
+  if (known !== undefined) return known;
+  if (offset >= 16 && offset < 64) return `args[${Math.floor((offset - 16) / 8)}].${offset % 8 === 0 ? "lo" : "hi"}`;
+  return `[${offset}]`;
+}
+
+/**
+ * One line per instruction, in the style of libseccomp's `scmp_bpf_disasm`, with absolute
+ * jump targets and `seccomp_data` field names; for debugging and documentation.
+ */
+export function disassembleFilter(filter: Uint8Array | readonly SockFilter[]): string[] {
+  const prog = filter instanceof Uint8Array ? decodeFilter(filter) : filter;
+  const hex = (k: number): string => `0x${(k >>> 0).toString(16).padStart(8, "0")}`;
+  const ops: Record<number, string> = {
+    [BPF.JMP_JEQ_K]: "jeq",
+    [BPF.JMP_JGT_K]: "jgt",
+    [BPF.JMP_JGE_K]: "jge",
+    [BPF.JMP_JSET_K]: "jset",
+  };
+  return prog.map((insn, pc) => {
+    const line = String(pc).padStart(4, "0");
+    switch (insn.code) {
+      case BPF.LD_W_ABS:
+        return `${line}: ld  ${fieldName(insn.k)}`;
+      case BPF.ALU_AND_K:
+        return `${line}: and ${hex(insn.k)}`;
+      case BPF.RET_K:
+        return `${line}: ret ${hex(insn.k)}`;
+      case BPF.JMP_JA:
+        return `${line}: ja  ${pc + 1 + insn.k}`;
+      default: {
+        const op = ops[insn.code];
+        if (op === undefined) return `${line}: ??? code=0x${insn.code.toString(16)} k=${hex(insn.k)}`;
+        return `${line}: ${op.padEnd(4)}${hex(insn.k)} true:${pc + 1 + insn.jt} false:${pc + 1 + insn.jf}`;
+      }
+    }
+  });
 }
