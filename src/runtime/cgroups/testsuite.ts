@@ -4,7 +4,7 @@
  * against this machine's real cgroupfs (root tests). A harness supplies the environment.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { BerthError, kindOf } from "../../shared/errors.js";
 import type { CgroupManager } from "./cgroup-manager.js";
@@ -165,6 +165,12 @@ export function cgroupConformanceSuite(h: CgroupHarness): void {
       assert.equal(await h.progresses(p, mgr), true, "runs before freeze");
       await mgr.freeze();
       assert.equal(mgr.frozen(), true);
+      // The v1 freezer controller if mounted, else cgroup2's core freezer.
+      const fz = mgr.locate("freezer");
+      const unified = h.layout().unified?.mountPoint ?? "";
+      const v2Procs = mgr.procsFiles().find((f) => f.startsWith(`${unified}/`)) ?? "";
+      const state = fz?.version === 1 ? join(fz.dir, "freezer.state") : join(dirname(v2Procs), "cgroup.events");
+      assert.match(h.read(state), fz?.version === 1 ? /^FROZEN$/m : /^frozen 1$/m, "the freezer reports frozen");
       assert.equal(await h.progresses(p, mgr), false, "no progress while frozen");
       await mgr.freeze();
       assert.equal(mgr.frozen(), true, "freezing a frozen cgroup is a no-op");

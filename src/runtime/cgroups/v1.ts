@@ -200,11 +200,12 @@ export function setDevicesV1(ctx: SetContext, dir: string, devices: readonly Lin
   }
 }
 
-/** v1 net_cls / net_prio (each only when its hierarchy is mounted; the caller checks). */
+/** v1 net_cls: the class id (only when net_cls is mounted; the caller checks). */
 export function setNetClsV1(ctx: SetContext, dir: string, n: LinuxNetwork): void {
   if (n.classID !== undefined) writeSetting(ctx, dir, "net_cls.classid", num("network class id", n.classID), "network class id");
 }
 
+/** v1 net_prio: one `ifpriomap` line per interface. */
 export function setNetPrioV1(ctx: SetContext, dir: string, n: LinuxNetwork): void {
   for (const p of n.priorities ?? []) {
     writeSetting(ctx, dir, "net_prio.ifpriomap", `${p.name} ${num("network priority", p.priority)}`, "network priority");
