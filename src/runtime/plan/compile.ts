@@ -377,6 +377,8 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
       ops.push(...deviceOps(spec, ctx));
       for (const [target, path] of DEV_SYMLINKS) ops.push({ op: "symlink", target, path: under(ctx.rootfs, path) });
     }
+    // runc creates a missing cwd (after the mounts: it may be inside one).
+    ops.push({ op: "mkdir", path: under(ctx.rootfs, process.cwd), mode: 0o755 });
     if (syncHooks) ops.push({ op: "sync", phase: "createRuntime" });
     for (const h of hooks.createContainer ?? []) ops.push(hookOp(h));
     ops.push(ctx.noPivot === true ? { op: "chroot", root: ctx.rootfs } : { op: "pivot-root", root: ctx.rootfs });
