@@ -64,6 +64,17 @@ test("ImageService.importImage() creates a one-layer image with changes, visible
   assert.deepEqual(seen, ["import:", "tag:me/app:v1"]);
 });
 
+test("ImageService.open() on an existing root sees the same images and tags", async (t) => {
+  const a = await service(t);
+  const id = await a.images.importImage(await rootfs(), { repo: "keep", tag: "1" });
+  const again = await ImageService.open({
+    content: a.content, layers: a.layers, events: a.events, recordsDir: join(a.root, "images"), tmpDir: join(a.root, "tmp"),
+  });
+  assert.equal((await again.inspect("keep:1")).Id, id);
+  assert.equal(again.count(), 1);
+  assert.equal((await a.layers.list()).length, 1);
+});
+
 test("ImageService.resolve() errors use Docker's texts and kinds", async (t) => {
   const { images } = await service(t);
   assert.throws(() => images.resolve("nope"), (e: Error & { kind?: string }) => e.message === "No such image: nope:latest" && e.kind === "not-found");

@@ -1,5 +1,5 @@
 /**
- * Image records (`images/<hex>.json`) and the reference map (`images/repositories.json`:
+ * Image records (`images/db/<hex>.json`) and the reference map (`images/repositories.json`:
  * full reference → image id), each written atomically. The reference map is one file so
  * that moving a tag between images is a single atomic write.
  */
@@ -53,7 +53,7 @@ export class ImageStore {
 
   /** Open `dir`, load every record, and drop references to images that do not exist. */
   static async open(dir: string): Promise<ImageStore> {
-    const records = await RecordStore.open<ImageRecord>(dir);
+    const records = await RecordStore.open<ImageRecord>(join(dir, "db"));
     const refsPath = join(dir, "repositories.json");
     const file = await readJson<RefFile>(refsPath);
     const s = new ImageStore(records, refsPath, new Map(Object.entries(file?.refs ?? {})));
