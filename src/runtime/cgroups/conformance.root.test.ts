@@ -82,6 +82,7 @@ const harness: CgroupHarness = {
   },
   alive: (p) => alive(p.pid),
   exists: (p) => fs.existsSync(p),
+  mkdir: (p) => fs.mkdirSync(p),
   read: (p) => fs.readFileSync(p, "utf8"),
   blockDevice,
   swapless: fs.readFileSync("/proc/swaps", "utf8").trim().split("\n").length <= 1,

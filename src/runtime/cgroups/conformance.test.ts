@@ -47,6 +47,7 @@ function fakeHarness(kind: FakeLayoutKind): CgroupHarness {
     progresses: async (_p, mgr) => !mgr.frozen(),
     alive: (p) => !exited.has(p.pid),
     exists: (p) => fs.existsSync(p),
+    mkdir: (p) => fake.mkdir(p),
     read: (p) => fs.readFileSync(p, "utf8"),
     blockDevice: () => ({ major: 8, minor: 0 }),
     swapless: true,

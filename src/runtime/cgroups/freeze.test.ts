@@ -74,3 +74,13 @@ test("freeze() of a cgroup that was never created is not-found", async () => {
   assert.equal(mgr.frozen(), false);
   assert.deepEqual(mgr.pids(), []);
 });
+
+test("apply() to a cgroup that was never created is failed-precondition and names the file", () => {
+  fake = FakeCgroupfs.create("v2");
+  const mgr = openCgroupManager("/nope", { root: fake.root, mountinfo: fake.mountinfo, procCgroup: fake.procCgroup, fs: fake });
+  assert.throws(() => mgr.apply(123), (err: unknown) => {
+    assert.equal(kindOf(err), "failed-precondition");
+    assert.equal((err as Error).message, `add pid 123 to cgroup "/nope": open \`${fake?.root}/nope/cgroup.procs\`: no such file or directory`);
+    return true;
+  });
+});

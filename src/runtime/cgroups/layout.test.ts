@@ -78,6 +78,14 @@ describe("detectCgroupLayout()", () => {
     assert.deepEqual(mgr.procsFiles(), [`${fakes.v1.root}/memory/c/cgroup.procs`]);
   });
 
+  test("ownCgroupDir() resolves the own cgroup relative to a mount's root (cgroupns, bind mounts)", () => {
+    const mountinfo = "31 30 0:28 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+    const inside = detectCgroupLayout({ mountinfo, procCgroup: "4:memory:/docker/abc/sub\n", fs: fakes.v1 });
+    assert.equal(ownCgroupDir(inside.controllers.get("memory")!), "/sys/fs/cgroup/memory/sub");
+    const outside = detectCgroupLayout({ mountinfo, procCgroup: "4:memory:/elsewhere\n", fs: fakes.v1 });
+    assert.equal(ownCgroupDir(outside.controllers.get("memory")!), "/sys/fs/cgroup/memory");
+  });
+
   test("fails clearly when no cgroup filesystem is mounted", () => {
     assert.throws(
       () => detectCgroupLayout({ mountinfo: "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", procCgroup: "" }),

@@ -38,6 +38,8 @@ export interface CgroupHarness {
   /** Whether a process is still alive. */
   alive(p: TestProcess): boolean;
   exists(path: string): boolean;
+  /** mkdir of a cgroup directory as another agent would (systemd inside a container). */
+  mkdir(path: string): void;
   read(path: string): string;
   /** A block device of this machine, for blkio/io rules. */
   blockDevice(): { major: number; minor: number };
@@ -284,6 +286,25 @@ export function cgroupConformanceSuite(h: CgroupHarness): void {
       p.kill();
       await mgr.destroy();
       for (const d of dirs) assert.equal(h.exists(d), false, `${d} removed`);
+    });
+
+    test("destroy() removes sub-cgroups made inside the container's cgroup, children first", async (t) => {
+      const { mgr } = await setup(t);
+      const dirs = mgr.procsFiles().map((f) => dirname(f));
+      for (const d of dirs) {
+        h.mkdir(join(d, "sub"));
+        h.mkdir(join(d, "sub", "leaf"));
+      }
+      await mgr.destroy();
+      for (const d of dirs) assert.equal(h.exists(d), false, `${d} removed`);
+    });
+
+    test("apply() also moves a second (exec'd) process, and rejects a non-pid", async (t) => {
+      const { mgr, run } = await setup(t);
+      const a = await run("sleep");
+      const b = await run("sleep");
+      assert.deepEqual(mgr.pids(), [a.pid, b.pid].sort((x, y) => x - y));
+      assert.throws(() => mgr.apply(0), (err: unknown) => kindOf(err) === "invalid-argument");
     });
 
     test("destroy() reports a cgroup that stays populated and never kills", async (t) => {
