@@ -136,6 +136,15 @@ describe("v1 (cpu,cpuacct joined, CFQ blkio, net_cls,net_prio)", () => {
     );
   });
 
+  test("set() with checkBeforeUpdate compares with memory.usage_in_bytes on v1", () => {
+    const { mgr, fake } = use("v1");
+    mgr.create();
+    fake.setContent("memory/c1/memory.usage_in_bytes", "5000\n");
+    assert.throws(() => mgr.set({ memory: { limit: 4096, checkBeforeUpdate: true } }), {
+      message: "set memory limit 4096: below current usage 5000",
+    });
+  });
+
   test("set() reads cpu.shares back and reports a value the kernel clamped", () => {
     const { mgr } = use("v1");
     mgr.create();
@@ -255,6 +264,32 @@ describe("v2 (one cgroup2 mount)", () => {
     mgr.set({ cpu: { period: 100000 } });
     assert.deepEqual(fake.writesUnder("c1/"), [
       "memory.swap.max=0", "memory.max=1000", "memory.swap.max=max", "memory.max=max", "cpu.max=max", "cpu.max=max 100000",
+    ]);
+  });
+
+  test("set() with checkBeforeUpdate refuses a limit below current usage without writing", () => {
+    const { mgr, fake } = use("v2");
+    mgr.create();
+    fake.setContent("c1/memory.current", "5000\n");
+    fake.writes.length = 0;
+    assert.throws(() => mgr.set({ memory: { limit: 4096, checkBeforeUpdate: true } }), {
+      message: "set memory limit 4096: below current usage 5000",
+    });
+    assert.deepEqual(fake.writes, []);
+    mgr.set({ memory: { limit: 8192, checkBeforeUpdate: true } });
+    assert.deepEqual(fake.writesUnder("c1/"), ["memory.max=8192"]);
+  });
+
+  test("set() warns for kernel memory, and skips the devices controller it cannot drive", () => {
+    const { mgr, fake, warnings } = use("v2");
+    mgr.create();
+    fake.writes.length = 0;
+    mgr.set({ memory: { kernel: 2 ** 20, kernelTCP: 2 ** 20 }, devices: [{ allow: true }] });
+    assert.deepEqual(fake.writes, []);
+    assert.deepEqual(warnings, [
+      'device cgroup rules ignored for "/c1": cgroup v2 device control needs an eBPF program (not implemented)',
+      "kernel memory limit ignored: not supported by cgroup v2",
+      "kernel tcp memory limit ignored: not supported by cgroup v2",
     ]);
   });
 
