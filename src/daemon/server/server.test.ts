@@ -49,7 +49,7 @@ function fakeBackends(): Backends & Recorded & { bus: EventBus } {
         calls.push(["inspect", n]);
         if (n === "missing") throw notFound("No such image: missing:latest");
         if (n === "boom") throw new Error("secret internal detail");
-        return { Id: "sha256:1" } as never;
+        return { Id: "sha256:1", Size: 5 } as never;
       },
       history: async (n) => { calls.push(["history", n]); return []; },
       tag: async (s, r, t) => { calls.push(["tag", s, r, t]); },
@@ -178,6 +178,18 @@ test("image routes pass parameters through and encode Docker's responses", async
   assert.deepEqual(b.calls.at(-1), ["save", ["a", "b"]]);
   await call(sock, "GET", "/images/busybox/get");
   assert.deepEqual(b.calls.at(-1), ["save", ["busybox"]]);
+});
+
+const sizeFields: Array<[string, boolean]> = [["/v1.24", true], ["/v1.41", true], ["/v1.43", true], ["/v1.44", false], ["/v1.50", false], ["", false]];
+test("image list and inspect carry VirtualSize only for API versions before 1.44", async (t) => {
+  const { sock } = await serve(t);
+  for (const [prefix, has] of sizeFields) {
+    const list = JSON.parse((await call(sock, "GET", `${prefix}/images/json`)).body) as Array<Record<string, unknown>>;
+    assert.equal("VirtualSize" in (list[0] ?? {}), has, `${prefix} list`);
+    if (has) assert.equal(list[0]?.VirtualSize, list[0]?.Size);
+    const ins = JSON.parse((await call(sock, "GET", `${prefix}/images/a/json`)).body) as Record<string, unknown>;
+    assert.equal("VirtualSize" in ins, has, `${prefix} inspect`);
+  }
 });
 
 test("GET /events streams past events for since and stops at until", async (t) => {

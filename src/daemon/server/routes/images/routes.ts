@@ -3,6 +3,7 @@ import { invalidArgument, notImplemented } from "../../../../shared/errors.js";
 import type { Route } from "../../router.js";
 import { boolParam, filtersParam, sendJson, startJsonStream } from "../../http-util.js";
 import type { ImagesBackend } from "./backend.js";
+import { inspectForVersion, summaryForVersion } from "./versions.js";
 
 /** The image route table. */
 export function imageRoutes(b: ImagesBackend): Route[] {
@@ -16,9 +17,9 @@ export function imageRoutes(b: ImagesBackend): Route[] {
   return [
     {
       method: "GET", path: "/images/json",
-      handler: async ({ res, query }) => sendJson(res, 200, await b.list({
+      handler: async ({ res, query, version }) => sendJson(res, 200, (await b.list({
         all: boolParam(query, "all"), filters: filtersParam(query), digests: boolParam(query, "digests"),
-      })),
+      })).map((s) => summaryForVersion(s, version))),
     },
     { method: "GET", path: "/images/get", handler: save },
     {
@@ -52,7 +53,7 @@ export function imageRoutes(b: ImagesBackend): Route[] {
         res.end();
       },
     },
-    { method: "GET", path: "/images/{name:.*}/json", handler: async ({ res, params }) => sendJson(res, 200, await b.inspect(params.name ?? "")) },
+    { method: "GET", path: "/images/{name:.*}/json", handler: async ({ res, params, version }) => sendJson(res, 200, inspectForVersion(await b.inspect(params.name ?? ""), version)) },
     { method: "GET", path: "/images/{name:.*}/history", handler: async ({ res, params }) => sendJson(res, 200, await b.history(params.name ?? "")) },
     { method: "GET", path: "/images/{name:.*}/get", handler: save },
     {
