@@ -4,7 +4,7 @@
  * temporary runtime root, and a way to run berth-runtime's CLI.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, openSync, closeSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,8 +43,10 @@ export interface TempBundle {
  */
 export function makeBundle(mutate: (s: SpecJson) => void = () => {}): TempBundle {
   const dir = mkdtempSync(join(tmpdir(), "berth-bundle-"));
+  // Traversable by a container's root mapped to another host uid (user namespace tests).
+  chmodSync(dir, 0o711);
   const root = join(dir, "state");
-  mkdirSync(root);
+  mkdirSync(root, { mode: 0o711 });
   const spec = defaultSpec({ rootfs: busyboxRootfs(), args: ["true"] });
   // Tests share one rootfs directory: make the root read-only so none can change it.
   spec.root.readonly = true;

@@ -213,8 +213,10 @@ function cgroupMountOps(spec: Spec, target: string, flags: number, type: string,
   const ops: Op[] = [{ op: "mkdir", path: target, mode: 0o755 }];
   const hierarchies = ctx.cgroupMounts ?? [{ dir: "", fstype: "cgroup2", data: "", hostPath: "/sys/fs/cgroup" }];
   const ownNs = hasNs(spec, "cgroup");
+  const userNs = hasNs(spec, "user");
   const mountOne = (h: CgroupMountSource, at: string): void => {
-    if (ownNs) {
+    // Only the initial user namespace may mount a cgroup v1 hierarchy: bind it in a user namespace.
+    if (ownNs && !(userNs && h.fstype === "cgroup")) {
       ops.push({ op: "mount", source: h.fstype, target: at, fstype: h.fstype, flags, data: h.data });
     } else {
       // Without a cgroup namespace a fresh cgroupfs would show the host's whole tree: bind
