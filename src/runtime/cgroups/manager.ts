@@ -367,28 +367,30 @@ class LayoutCgroupManager implements CgroupManager {
   }
 
   async #removeTree(dir: string, deadline: number): Promise<void> {
-    let subs: string[];
-    try {
-      subs = this.#fs.subdirs(dir);
-    } catch (err) {
-      if (codeOf(err) === "ENOENT") return;
-      throw wrap(`remove cgroup "${this.path}"`, err);
-    }
-    for (const sub of subs) await this.#removeTree(join(dir, sub), deadline);
+    // rmdir first: the common case has no sub-cgroups, and listing a cgroup costs a readdir.
     for (let i = 0; ; i++) {
+      let code: string | undefined;
       try {
         this.#fs.rmdir(dir);
         return;
       } catch (err) {
-        const code = codeOf(err);
+        code = codeOf(err);
         if (code === "ENOENT") return;
-        // EBUSY while the last tasks finish exiting; never kill them here.
-        if ((code === "EBUSY" || code === "ENOTEMPTY") && Date.now() < deadline) {
-          await sleep(Math.min(1 << i, 50));
+        if (code !== "EBUSY" && code !== "ENOTEMPTY") throw wrap(`remove cgroup "${this.path}"`, err);
+        let subs: string[] = [];
+        try {
+          subs = this.#fs.subdirs(dir);
+        } catch {
+          // gone meanwhile: the next rmdir says so
+        }
+        if (subs.length > 0) {
+          for (const sub of subs) await this.#removeTree(join(dir, sub), deadline);
           continue;
         }
-        throw wrap(`remove cgroup "${this.path}"`, err, code === "EBUSY" ? "failed-precondition" : undefined);
+        // EBUSY while the last tasks finish exiting; never kill them here.
+        if (Date.now() >= deadline) throw wrap(`remove cgroup "${this.path}"`, err, "failed-precondition");
       }
+      await sleep(Math.min(1 << i, 50));
     }
   }
 }
