@@ -49,10 +49,10 @@ berth_op_touch (const struct berth_op *op, struct berth_exec_ctx *ctx, berth_err
 {
   (void) ctx;
   const char *path = op->args[0].s;
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, (mode_t) op->args[1].u);
-  if (fd < 0 && errno == EISDIR)
-    return berth_make_error_path (err, EISDIR, path, "touch `%s`", path);
-  if (fd < 0)
+  /* O_EXCL: never open what is already there (a fifo would block, a device node would be
+   * opened) and never create through a symlink planted in the rootfs. */
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t) op->args[1].u);
+  if (fd < 0 && errno != EEXIST)
     return berth_make_error_path (err, errno, path, "touch `%s`", path);
   return 0;
 }

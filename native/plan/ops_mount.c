@@ -38,9 +38,10 @@ berth_op_bind_device (const struct berth_op *op, struct berth_exec_ctx *ctx, ber
 {
   (void) ctx;
   const char *source = op->args[0].s, *path = op->args[1].s;
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return berth_make_error_path (err, errno, path, "open `%s`", path);
+  /* The mount target: created if missing, never opened if present (see touch). */
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno != EEXIST)
+    return berth_make_error_path (err, errno, path, "create `%s`", path);
   if (mount (source, path, "bind", MS_BIND, NULL) < 0)
     return berth_make_error_path (err, errno, path, "bind device `%s` to `%s`", source, path);
   return 0;

@@ -96,6 +96,13 @@ async function run(p: Plan, onHook?: ExecutorOptions["onHook"]): Promise<{ out: 
   return { out, err, status, failure };
 }
 
+/** Wait until the container's first process has exec'd `comm`. */
+async function waitForComm(pid: number, comm: string): Promise<void> {
+  const read = (): string => { try { return readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { return ""; } };
+  for (let i = 0; i < 250 && read() !== comm; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(read(), comm);
+}
+
 describe("berth-init", () => {
   test("runs a container with its own hostname, pid 1 and /proc", async () => {
     const { out, status } = await run(plan([
@@ -231,8 +238,10 @@ describe("berth-init", () => {
       closeSync(fd);
     }
     await h.execed;
-    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(readFileSync(marker, "utf8"), "yes\n");
+    // The shell creates the file before it writes to it: wait for the content.
+    const content = (): string => (existsSync(marker) ? readFileSync(marker, "utf8") : "");
+    for (let i = 0; i < 250 && content() !== "yes\n"; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(content(), "yes\n");
   });
 
   test("sync hands the runtime's state to the child and run-hook gets it on stdin", async () => {
@@ -312,6 +321,7 @@ describe("berth-init", () => {
         container.process.stdout?.setEncoding("utf8").on("data", (c: string) => { if (c.includes("ready")) resolve(); });
       });
       const cpid = await container.pid;
+      await waitForComm(cpid, "sleep");
       const ns = (name: string, nstype: number) => ({ nstype, path: `/proc/${cpid}/ns/${name}` });
       const exec = await run({
         joinNamespaces: [ns("ipc", CLONE_NEWIPC), ns("uts", CLONE_NEWUTS), ns("pid", CLONE_NEWPID), ns("mnt", CLONE_NEWNS)],
@@ -414,6 +424,24 @@ describe("berth-init", () => {
     assert.deepEqual(out.trim().split("\n").map((l) => l.trim()), ["100", "200", "written", "700", "0", "0", "1,3 666", "ro=1", "600"]);
   });
 
+  test("bind-device binds a host device; touch leaves an existing fifo alone instead of blocking on it", async () => {
+    const mnt = join(rootfs, "mnt");
+    mkdirSync(mnt, { recursive: true });
+    const { out, status } = await run(plan([
+      { op: "mount", source: "", target: "/", fstype: "", flags: MS_REC | MS_SLAVE, data: "" },
+      { op: "mount", source: "tmpfs", target: mnt, fstype: "tmpfs", flags: 0, data: "" },
+      { op: "bind-device", source: "/dev/zero", path: join(mnt, "zero") },
+      { op: "bind-device", source: "/dev/zero", path: join(mnt, "zero") },
+      { op: "mknod", path: join(mnt, "fifo"), mode: 0o10644, major: 0, minor: 0, uid: 0, gid: 0 },
+      { op: "touch", path: join(mnt, "fifo"), mode: 0o644 },
+      ...enterRootfs(),
+      sh("head -c 4 /mnt/zero | od -An -tx1; stat -c %F /mnt/fifo"),
+    ]));
+    assert.equal(status, 0, out);
+    assert.deepEqual(out.trim().split("\n").map((l) => l.trim()), ["00 00 00 00", "fifo"]);
+    assert.equal(existsSync(join(mnt, "zero")), false, "the tmpfs stayed in the container's mount namespace");
+  });
+
   test("setup-console without a console socket relays the pty in --wait mode", async () => {
     const { out, status } = await run(plan([
       ...enterRootfs(),
@@ -487,6 +515,7 @@ describe("berth-init", () => {
       container.process.stdout?.setEncoding("utf8").on("data", (c: string) => { if (c.includes("ready")) resolve(); });
     });
     const cpid = await container.pid;
+    await waitForComm(cpid, "sleep");
     const ns = (name: string, nstype: number) => ({ nstype, path: `/proc/${cpid}/ns/${name}` });
     const exec = await run({
       joinNamespaces: [ns("user", CLONE_NEWUSER), ns("ipc", CLONE_NEWIPC), ns("uts", CLONE_NEWUTS), ns("pid", CLONE_NEWPID), ns("mnt", CLONE_NEWNS)],
