@@ -309,6 +309,20 @@ describe("berth-init", () => {
     assert.deepEqual(lines, ["0 100000 65536", "0 200000 65536", "0", "0", "65534"]);
   });
 
+  test("set-user sets supplementary groups inside a new user namespace (setgroups stays allowed)", async () => {
+    const { out, status } = await run(plan([
+      ...enterRootfs(),
+      { op: "set-user", uid: 1000, gid: 1000, additionalGids: [10, 20] },
+      sh("cat /proc/self/setgroups; id -u; id -G"),
+    ], {
+      cloneFlags: CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID,
+      uidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+      gidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+    }));
+    assert.equal(status, 0, out);
+    assert.deepEqual(out.trim().split("\n"), ["allow", "1000", "1000 10 20"]);
+  });
+
   test("exec joins a running container's namespaces and cgroup", async () => {
     const cgroup = `/sys/fs/cgroup/pids/berth-native-test-${process.pid}`;
     mkdirSync(cgroup);
