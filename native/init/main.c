@@ -112,7 +112,9 @@ main (int argc, char **argv)
     }
   /* fd 3 must not leak into the container: a successful execve closes it, which is how
    * the runtime learns that exec succeeded. */
-  if (fcntl (SYNC_FD, F_SETFD, FD_CLOEXEC) < 0)
+  int fl = fcntl (SYNC_FD, F_GETFL);
+  /* Our end of the socketpair is ours alone: make it blocking whatever the caller gave. */
+  if (fcntl (SYNC_FD, F_SETFD, FD_CLOEXEC) < 0 || fl < 0 || fcntl (SYNC_FD, F_SETFL, fl & ~O_NONBLOCK) < 0)
     {
       fprintf (stderr, "berth-init: fd 3: %s\n", strerror (errno));
       return 2;
