@@ -297,7 +297,7 @@ test("compileExecPlan() joins the container's namespaces and cgroup and runs the
   assert.deepEqual(p.ops.at(-1), { op: "exec", path: "ps", args: ["ps"], env: spec.process!.env });
 });
 
-test("deviceCgroupRules() keeps the spec's rules first, then allows the default and listed devices", () => {
+test("deviceCgroupRules() puts the defaults after the leading deny-all and before the spec's other rules", () => {
   const spec = validateSpec(defaultSpec());
   const bare = deviceCgroupRules(spec);
   assert.deepEqual(bare[0], { allow: false, access: "rwm" });
@@ -305,6 +305,12 @@ test("deviceCgroupRules() keeps the spec's rules first, then allows the default 
   assert.ok(bare.some((r) => r.allow && r.major === 136 && r.minor === undefined));
   const s = defaultSpec();
   s.linux.devices = [{ type: "b", path: "/dev/loop9", major: 7, minor: 9 }];
+  s.linux.resources.devices.push({ allow: false, type: "c", major: 1, minor: 3, access: "rw" });
   const rules = deviceCgroupRules(validateSpec(s));
-  assert.deepEqual(rules.at(-1), { allow: true, type: "b", major: 7, minor: 9, access: "rwm" });
+  assert.deepEqual(rules.at(-2), { allow: true, type: "b", major: 7, minor: 9, access: "rwm" });
+  assert.deepEqual(rules.at(-1), { allow: false, type: "c", major: 1, minor: 3, access: "rw" });
+  const noDeny = defaultSpec();
+  noDeny.linux.resources.devices = [{ allow: false, type: "c", major: 1, minor: 5, access: "r" }];
+  assert.deepEqual(deviceCgroupRules(validateSpec(noDeny)).at(-1), { allow: false, type: "c", major: 1, minor: 5, access: "r" });
+  assert.equal(deviceCgroupRules(validateSpec(noDeny))[0]?.allow, true);
 });

@@ -447,13 +447,18 @@ export function compileExecPlan(spec: Spec, process: Process, ctx: ExecContext):
 }
 
 /**
- * The device cgroup rules to apply: the spec's own rules in order, then runc's defaults
- * (mknod of anything, the default devices, /dev/pts/*, /dev/ptmx) and an allow rule per
- * listed device, so that a `deny all` first rule still leaves the devices berth creates
- * usable (runc's AllowedDevices).
+ * The device cgroup rules to apply, in order: the spec's leading "deny all" rules, then
+ * runc's defaults (mknod of anything, the default devices, /dev/pts/*, /dev/ptmx) and an
+ * allow rule per listed device, then the rest of the spec's rules. So the usual `deny all`
+ * first rule leaves the devices berth creates usable (runc's AllowedDevices), and every
+ * later rule of the spec still applies in the order listed (a later deny wins).
  */
 export function deviceCgroupRules(spec: Spec): DeviceCgroup[] {
-  const rules: DeviceCgroup[] = [...(spec.linux?.resources?.devices ?? [])];
+  const own = spec.linux?.resources?.devices ?? [];
+  const isDenyAll = (r: DeviceCgroup) => !r.allow && (r.type === undefined || r.type === "a") && r.major === undefined && r.minor === undefined;
+  let lead = 0;
+  while (lead < own.length && isDenyAll(own[lead]!)) lead++;
+  const rules: DeviceCgroup[] = own.slice(0, lead);
   rules.push({ allow: true, type: "c", access: "m" }, { allow: true, type: "b", access: "m" });
   for (const d of DEFAULT_DEVICES) rules.push({ allow: true, type: "c", major: d.major, minor: d.minor, access: "rwm" });
   rules.push({ allow: true, type: "c", major: 136, access: "rwm" }, { allow: true, type: "c", major: 5, minor: 2, access: "rwm" });
@@ -461,5 +466,6 @@ export function deviceCgroupRules(spec: Spec): DeviceCgroup[] {
     if (d.type === "p") continue;
     rules.push({ allow: true, type: d.type === "b" ? "b" : "c", major: d.major ?? 0, minor: d.minor ?? 0, access: "rwm" });
   }
+  rules.push(...own.slice(lead));
   return rules;
 }
