@@ -145,6 +145,29 @@ describe("decodePlan()", () => {
     }
   });
 
+  test("decodePlan() either decodes or throws RangeError for mutated plans", () => {
+    // Deterministic xorshift so a failure reproduces.
+    let x = 0x2545f491;
+    const rand = (n: number): number => {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      return x % n;
+    };
+    let decoded = 0;
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.from(good);
+      for (let k = 0; k <= rand(3); k++) b[rand(b.length)] = rand(256);
+      const input = rand(4) === 0 ? b.subarray(0, rand(b.length)) : b;
+      try {
+        const plan = decodePlan(input);
+        assert.equal(plan.ops[plan.ops.length - 1]?.op, "exec");
+        decoded++;
+      } catch (err) {
+        assert.ok(err instanceof RangeError, String(err));
+      }
+    }
+    assert.ok(decoded > 0, "no mutation decoded: the mutations never reach past the header");
+  });
+
   test("decodePlan() rejects an unknown opcode, a wrong arg count and a wrong arg type", () => {
     const b = Buffer.from(encodePlan(minimal));
     const unknown = Buffer.from(b);
