@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { NativeHost } from "../../kernel/native-host.js";
+import { OverlayStore } from "./overlay-store.js";
+import { makeTar } from "./tar-fixture.js";
+
+test("OverlayStore with NativeHost: OCI whiteouts and opaque dirs hide lower content in a real overlay mount", async (t) => {
+  const d = await mkdtemp(join(tmpdir(), "berth-overlay-root-"));
+  const host = new NativeHost();
+  const merged = join(d, "merged");
+  let mounted = false;
+  t.after(async () => {
+    if (mounted) await host.umount(merged, 2).catch(() => undefined);
+    await rm(d, { recursive: true, force: true });
+  });
+  const store = await OverlayStore.open(join(d, "overlay"), host);
+  const base = await store.applyLayer(Readable.from([await makeTar([
+    { name: "etc/", type: "directory" },
+    { name: "etc/passwd", data: "root" },
+    { name: "etc/keep", data: "k" },
+    { name: "var/cache/", type: "directory" },
+    { name: "var/cache/old", data: "o" },
+  ], true)]));
+  const top = await store.applyLayer(Readable.from([await makeTar([
+    { name: "etc/.wh.passwd" },
+    { name: "var/cache/.wh..wh..opq" },
+    { name: "var/cache/new", data: "n" },
+    { name: "dev/null", type: "character-device", devmajor: 1, devminor: 3, mode: 0o666 },
+  ])]), { parent: base.chainId });
+  await mkdir(join(d, "upper"));
+  await mkdir(join(d, "work"));
+  await mkdir(merged);
+  await store.mount(top.chainId, join(d, "upper"), join(d, "work"), merged);
+  mounted = true;
+  assert.deepEqual((await readdir(join(merged, "etc"))).sort(), ["keep"]);
+  assert.deepEqual(await readdir(join(merged, "var/cache")), ["new"]);
+  assert.equal(await readFile(join(merged, "var/cache/new"), "utf8"), "n");
+  assert.equal(await readFile(join(merged, "dev/null"), "utf8"), "");
+  await store.unmount(merged);
+  mounted = false;
+  assert.deepEqual(await readdir(merged), []);
+});
