@@ -14,10 +14,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "execute.h"
+
+/* runc's fixStdioPermissions: stdio created outside the container (pipes, the pty slave)
+ * is owned by the runtime's uid; hand it to the new uid so that the process can reopen
+ * /proc/self/fd/{0,1,2} (e.g. /dev/stdout). /dev/null and stdio the uid already owns are
+ * left alone, and so are the errors runc ignores (unmapped owner, read-only /dev). */
+static int
+fix_stdio_owner (uid_t uid, berth_error_t *err)
+{
+  struct stat null;
+  if (stat ("/dev/null", &null) < 0)
+    memset (&null, 0, sizeof null);
+  for (int fd = 0; fd <= 2; fd++)
+    {
+      struct stat st;
+      if (fstat (fd, &st) < 0)
+        {
+          if (errno == EBADF)
+            continue;
+          return berth_make_error (err, errno, "fstat fd %d", fd);
+        }
+      if (st.st_uid == uid || (S_ISCHR (st.st_mode) && st.st_rdev == null.st_rdev && null.st_rdev != 0))
+        continue;
+      if (fchown (fd, uid, (gid_t) -1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+        return berth_make_error (err, errno, "fchown fd %d", fd);
+    }
+  return 0;
+}
 
 int
 berth_op_set_user (const struct berth_op *op, struct berth_exec_ctx *ctx, berth_error_t *err)
@@ -25,6 +53,8 @@ berth_op_set_user (const struct berth_op *op, struct berth_exec_ctx *ctx, berth_
   (void) ctx;
   uid_t uid = (uid_t) op->args[0].u;
   gid_t gid = (gid_t) op->args[1].u;
+  if (fix_stdio_owner (uid, err) < 0)
+    return -1;
   size_t ngroups = (size_t) op->args[2].u;
   gid_t *groups = calloc (ngroups + 1, sizeof (gid_t));
   if (groups == NULL)

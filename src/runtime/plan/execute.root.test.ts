@@ -470,6 +470,22 @@ describe("berth-init", () => {
     assert.deepEqual(out.replace(/\r/g, "").trim().split("\n"), ["/dev/pts/0", "30 100", "done"]);
   });
 
+  test("set-user hands the pty to the new uid so it can reopen /proc/self/fd/1, as runc does", async () => {
+    const { out, status } = await run(plan([
+      ...enterRootfs(),
+      { op: "mount", source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS_NOSUID, data: "mode=755" },
+      { op: "mknod", path: "/dev/null", mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0 },
+      { op: "mkdir", path: "/dev/pts", mode: 0o755 },
+      { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS_NOSUID | MS_NOEXEC, data: "newinstance,ptmxmode=0666,mode=0620" },
+      { op: "symlink", target: "pts/ptmx", path: "/dev/ptmx" },
+      { op: "setup-console", rows: 0, cols: 0 },
+      { op: "set-user", uid: 1000, gid: 1000, additionalGids: [] },
+      sh("stat -L -c %u /proc/self/fd/1; echo reopened > /proc/self/fd/1"),
+    ]));
+    assert.equal(status, 0, out);
+    assert.deepEqual(out.replace(/\r/g, "").trim().split("\n"), ["1000", "reopened"]);
+  });
+
   test("setup-console in --detach mode without a console socket fails with ENOTCONN", async () => {
     const h = start({
       plan: plan([
