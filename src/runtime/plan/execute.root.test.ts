@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { buildBusyboxRootfs } from "../../fixtures/busybox-rootfs.js";
-import { runExecutor, PlanOpError, type ExecutorHandle, type ExecutorOptions } from "./executor.js";
+import { runExecutor, PlanOpError, DEFAULT_BERTH_INIT, type ExecutorHandle, type ExecutorOptions } from "./executor.js";
 import type { Op, Plan } from "./plan.js";
+import { encodePlan } from "./encode.js";
 
 const CLONE_NEWNS = 0x00020000;
 const CLONE_NEWUTS = 0x04000000;
@@ -170,6 +171,20 @@ describe("berth-init", () => {
       },
     });
     assert.equal(await h.exited, 128 + 15);
+  });
+
+  test("fds berth-init inherited beyond stdio do not reach the container", async () => {
+    const child = spawn(DEFAULT_BERTH_INIT, ["--wait"], { stdio: ["ignore", "pipe", "inherit", "pipe", "pipe"] });
+    const bytes = encodePlan(plan([...enterRootfs(), sh("ls /proc/self/fd | sort -n | tr '\\n' ' '")], { cloneFlags: CLONE_NEWNS | CLONE_NEWPID }));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(bytes.length);
+    (child.stdio[3] as import("node:stream").Duplex).end(Buffer.concat([head, bytes]));
+    let out = "";
+    child.stdout?.setEncoding("utf8").on("data", (c: string) => { out += c; });
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    assert.equal(code, 0);
+    // 0-2 and the directory ls is reading; not fd 4 (nor fd 3, closed by execve).
+    assert.equal(out.trim(), "0 1 2 3");
   });
 
   test("reports a command not found in PATH like runc", async () => {
