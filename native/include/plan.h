@@ -46,15 +46,15 @@ enum
 enum berth_opcode
 {
   BERTH_REC_JOIN_NS = 1,        /* nstype u32, path str */
-  BERTH_REC_CLONE_FLAGS = 2,    /* flags u64 */
+  BERTH_REC_CLONE_FLAGS = 2,    /* flags u32 */
   BERTH_REC_UID_MAP = 3,        /* containerId u32, hostId u32, size u32 */
   BERTH_REC_GID_MAP = 4,        /* containerId u32, hostId u32, size u32 */
   BERTH_REC_CGROUP_PROCS = 5,   /* path str */
   BERTH_REC_EXEC_FIFO = 6,      /* path str */
 
   BERTH_OP_FIRST = 16,
-  BERTH_OP_UNSHARE = 16,          /* flags u64 */
-  BERTH_OP_MOUNT = 17,            /* source, target, fstype str, flags u64, data str, optional u32 */
+  BERTH_OP_UNSHARE = 16,          /* flags u32 */
+  BERTH_OP_MOUNT = 17,            /* source, target, fstype str, flags u32, data str, optional u32 */
   BERTH_OP_MKDIR = 18,            /* path str, mode u32 */
   BERTH_OP_TOUCH = 19,            /* path str, mode u32 */
   BERTH_OP_SYMLINK = 20,          /* target str, path str */

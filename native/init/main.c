@@ -96,18 +96,53 @@ fail_with_child (pid_t pid, const char *name, berth_error_t *err)
   fail (-1, name, err);
 }
 
+/* --decode: read u32le-framed plans from stdin until EOF and print one JSON line per plan
+ * (`{"type":"decoded","ops":N}` or the error line), so tests can hold the TS decoder
+ * against this one. Executes nothing. */
+static int
+decode_only (void)
+{
+  for (;;)
+    {
+      berth_error_t err = NULL;
+      uint8_t *buf;
+      size_t len;
+      if (berth_read_msg (STDIN_FILENO, BERTH_PLAN_MAX_SIZE, &buf, &len, &err) < 0)
+        {
+          int eof = err->status == EPIPE;
+          berth_error_release (&err);
+          return eof ? 0 : 1;
+        }
+      struct berth_plan *plan = NULL;
+      if (berth_plan_decode (buf, len, &plan, &err) < 0)
+        {
+          berth_report_error (STDOUT_FILENO, -1, "decode", err);
+          berth_error_release (&err);
+        }
+      else
+        {
+          printf ("{\"type\":\"decoded\",\"ops\":%zu}\n", plan->nops);
+          fflush (stdout);
+          berth_plan_free (plan);
+        }
+      free (buf);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   berth_error_t err = NULL;
   int wait_mode;
+  if (argc == 2 && strcmp (argv[1], "--decode") == 0)
+    return decode_only ();
   if (argc == 2 && strcmp (argv[1], "--wait") == 0)
     wait_mode = 1;
   else if (argc == 2 && strcmp (argv[1], "--detach") == 0)
     wait_mode = 0;
   else
     {
-      fprintf (stderr, "usage: berth-init --detach|--wait (plan on fd 3)\n");
+      fprintf (stderr, "usage: berth-init --detach|--wait (plan on fd 3), or --decode (plans on stdin)\n");
       return 2;
     }
   /* fd 3 must not leak into the container: a successful execve closes it, which is how

@@ -16,13 +16,13 @@ struct opinfo
 
 static const struct opinfo opinfos[] = {
   [BERTH_REC_JOIN_NS] = { "join-namespace", "is" },
-  [BERTH_REC_CLONE_FLAGS] = { "clone-flags", "u" },
+  [BERTH_REC_CLONE_FLAGS] = { "clone-flags", "i" },
   [BERTH_REC_UID_MAP] = { "uid-mapping", "iii" },
   [BERTH_REC_GID_MAP] = { "gid-mapping", "iii" },
   [BERTH_REC_CGROUP_PROCS] = { "cgroup-procs", "s" },
   [BERTH_REC_EXEC_FIFO] = { "exec-fifo", "s" },
-  [BERTH_OP_UNSHARE] = { "unshare", "u" },
-  [BERTH_OP_MOUNT] = { "mount", "sssusi" },
+  [BERTH_OP_UNSHARE] = { "unshare", "i" },
+  [BERTH_OP_MOUNT] = { "mount", "sssisi" },
   [BERTH_OP_MKDIR] = { "mkdir", "si" },
   [BERTH_OP_TOUCH] = { "touch", "si" },
   [BERTH_OP_SYMLINK] = { "symlink", "ss" },

@@ -5,7 +5,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
 import { decodePlan, encodePlan } from "./encode.js";
+import { DEFAULT_BERTH_INIT } from "./executor.js";
 import { OPCODE, PLAN_MAGIC, SCHEMA } from "./opcodes.js";
 import type { Op, Plan } from "./plan.js";
 
@@ -166,6 +168,45 @@ describe("decodePlan()", () => {
       }
     }
     assert.ok(decoded > 0, "no mutation decoded: the mutations never reach past the header");
+  });
+
+  test("decodePlan() and the C decoder (berth-init --decode) accept and reject the same inputs", () => {
+    let x = 0x1b873593;
+    const rand = (n: number): number => {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      return x % n;
+    };
+    const seeds = [good, encodePlan(minimal)];
+    const inputs: Buffer[] = [...seeds];
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.from(seeds[rand(seeds.length)] as Buffer);
+      for (let k = 0; k <= rand(3); k++) b[rand(b.length)] = rand(256);
+      inputs.push(rand(4) === 0 ? b.subarray(0, rand(b.length)) : b);
+    }
+    const framed = Buffer.concat(inputs.flatMap((b) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(b.length);
+      return [head, b];
+    }));
+    const r = spawnSync(DEFAULT_BERTH_INIT, ["--decode"], { input: framed, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, `run ${DEFAULT_BERTH_INIT} --decode (built by make -C native): ${String(r.error ?? r.stderr)}`);
+    const lines = r.stdout.toString("utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; ops?: number });
+    assert.equal(lines.length, inputs.length);
+    let accepted = 0;
+    inputs.forEach((input, i) => {
+      let ts: number | undefined;
+      let why = "";
+      try {
+        ts = decodePlan(input).ops.length;
+      } catch (err) {
+        assert.ok(err instanceof RangeError);
+        why = err.message;
+      }
+      const c = lines[i];
+      assert.equal(c?.type === "decoded" ? c.ops : undefined, ts, `input ${i}: C says ${JSON.stringify(c)}, TS says ${ts ?? `reject: ${why}`}`);
+      if (ts !== undefined) accepted++;
+    });
+    assert.ok(accepted > seeds.length, "no mutated input was accepted by both");
   });
 
   test("decodePlan() rejects an unknown opcode, a wrong arg count and a wrong arg type", () => {

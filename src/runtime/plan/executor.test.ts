@@ -12,10 +12,15 @@ let dir = "";
 before(() => { dir = mkdtempSync(join(tmpdir(), "berth-executor-")); });
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
-/** A fake berth-init: `body` runs in sh with fd 3 as the protocol socket. */
-function fake(name: string, body: string): string {
+/**
+ * A fake berth-init: `body` runs in sh with fd 3 as the protocol socket. Like the real one
+ * it first reads the plan (with `consume`), since closing a unix socket with unread data
+ * resets the connection and Node would drop what was sent to it.
+ */
+function fake(name: string, body: string, consume = true): string {
   const path = join(dir, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  const read = consume ? "dd bs=65536 count=1 <&3 >/dev/null 2>&1\n" : "";
+  writeFileSync(path, `#!/bin/sh\n${read}${body}\n`);
   chmodSync(path, 0o755);
   return path;
 }
@@ -34,7 +39,7 @@ const waitStartPlan: Plan = { ...basePlan, ops: [{ op: "wait-start" }, ...basePl
 describe("runExecutor()", () => {
   test("runExecutor() sends a length-prefixed plan on fd 3 and passes the mode flag", async () => {
     const out = join(dir, "received");
-    const binary = fake("record", `echo "$1" > ${out}.args; head -c 4 <&3 | od -An -tu4 > ${out}.len; printf '{"type":"pid","pid":7}\\n' >&3`);
+    const binary = fake("record", `echo "$1" > ${out}.args; dd bs=65536 count=1 <&3 2>/dev/null | head -c 4 | od -An -tu4 > ${out}.len; printf '{"type":"pid","pid":7}\\n' >&3`, false);
     const h = runExecutor({ plan: basePlan, mode: "detach", binary });
     assert.equal(await h.pid, 7);
     assert.equal(await h.exited, 0);

@@ -76,13 +76,13 @@ export type RecordName = keyof typeof OPCODE;
  */
 export const SCHEMA: Readonly<Record<RecordName, string>> = {
   "join-namespace": "is",
-  "clone-flags": "u",
+  "clone-flags": "i",
   "uid-mapping": "iii",
   "gid-mapping": "iii",
   "cgroup-procs": "s",
   "exec-fifo": "s",
-  unshare: "u",
-  mount: "sssusi",
+  unshare: "i",
+  mount: "sssisi",
   mkdir: "si",
   touch: "si",
   symlink: "ss",
