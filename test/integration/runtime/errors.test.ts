@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeBundle, uniqueId, type SpecJson } from "../../helpers/bundle.js";
+import { busyboxRootfs, cli, makeBundle, uniqueId, type SpecJson } from "../../helpers/bundle.js";
 
-function mountCount(): number {
-  return readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n").length;
+/** Host mounts under the rootfs or the bundle (tests in parallel mount elsewhere). */
+function mountsUnder(...dirs: string[]): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n").filter((l) => dirs.some((d) => (l.split(" ")[4] ?? "").startsWith(d)));
 }
 
 /** Create a container from a broken config and check the one-line error and that nothing is left. */
@@ -14,7 +15,8 @@ function failsCleanly(mutate: (s: SpecJson) => void, message: RegExp, prepare?: 
   const id = uniqueId("bad");
   try {
     prepare?.(b.dir);
-    const before = mountCount();
+    const rootfs = busyboxRootfs();
+    const before = mountsUnder(rootfs, b.dir);
     const r = cli(["--root", b.root, "create", "-b", b.dir, id]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, message);
@@ -23,7 +25,8 @@ function failsCleanly(mutate: (s: SpecJson) => void, message: RegExp, prepare?: 
     for (const c of ["pids", "memory", "cpu", "freezer", "devices"]) {
       assert.equal(existsSync(`/sys/fs/cgroup/${c}/berth-runtime/${id}`), false, `${c} cgroup left behind`);
     }
-    assert.equal(mountCount(), before, "mounts left behind");
+    // A process left in the cgroup would have kept its directory: the checks above cover processes.
+    assert.deepEqual(mountsUnder(rootfs, b.dir), before, "mounts left behind");
     assert.equal(cli(["--root", b.root, "list", "-q"]).stdout, "");
   } finally {
     cli(["--root", b.root, "delete", "--force", id]);
@@ -56,16 +59,7 @@ test("a relative mount destination is an error", () => {
 });
 
 test("a mount the kernel refuses fails create and leaves no mounts, cgroups or processes", () => {
-  const before = new Set(readdirSync("/proc").filter((p) => /^\d+$/.test(p)));
   failsCleanly((s) => s.mounts.push({ destination: "/x", type: "nosuchfs", source: "none" }), /mount.*\/x.*No such device/);
-  const leaked = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && !before.has(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("berth-init");
-    } catch {
-      return false;
-    }
-  });
-  assert.deepEqual(leaked, []);
 });
 
 test("a missing bind mount source is an error naming the field", () => {
