@@ -56,6 +56,13 @@ run_child (const struct berth_plan *plan, int parent_fd, int wait_mode, int in_u
           fail (-1, "init", &err);
         }
     }
+  /* Its own session, as runc's nsexec does: no share in the caller's controlling terminal
+   * and its job-control signals. */
+  if (setsid () < 0)
+    {
+      berth_make_error (&err, errno, "setsid");
+      fail (-1, "init", &err);
+    }
   struct berth_exec_ctx ctx = {
     .sync_fd = SYNC_FD, .parent_fd = parent_fd, .wait_mode = wait_mode, .fifo_fd = -1, .console_fd = -1,
   };

@@ -127,7 +127,8 @@ berth_op_setup_console (const struct berth_op *op, struct berth_exec_ctx *ctx, b
       ctx->console_fd = -1;
     }
 
-  if (setsid () < 0)
+  /* berth-init already made us a session leader; a plan run some other way may not have. */
+  if (getsid (0) != getpid () && setsid () < 0)
     return berth_make_error (err, errno, "setsid");
   if (ioctl (slave, TIOCSCTTY, 0) < 0)
     return berth_make_error (err, errno, "ioctl TIOCSCTTY");

@@ -109,13 +109,15 @@ describe("berth-init", () => {
     const { out, status } = await run(plan([
       ...enterRootfs(),
       { op: "sethostname", name: "berth-test" },
-      sh("hostname; echo pid=$$; test -r /proc/self/status && echo proc-ok; ls /"),
+      sh("hostname; echo pid=$$; test -r /proc/self/status && echo proc-ok; echo sid=$(cut -d' ' -f6 /proc/$$/stat); ls /"),
     ]));
     assert.equal(status, 0);
     const lines = out.split("\n");
     assert.equal(lines[0], "berth-test");
     assert.equal(lines[1], "pid=1");
     assert.equal(lines[2], "proc-ok");
+    // Its own session (leader: itself), not the runtime's.
+    assert.equal(lines[3], "sid=1");
     assert.ok(lines.includes("bin") && lines.includes("etc"), out);
   });
 
