@@ -19,7 +19,6 @@ import type { Plan } from "./plan/plan.js";
 import { runExecutor } from "./plan/executor.js";
 import { openCgroupManager, detectCgroupLayout, DEFAULT_CGROUP_ROOT, type CgroupManager, type CgroupLayout } from "./cgroups/index.js";
 import type { CgroupStats } from "./cgroups/stats.js";
-import { compileSeccomp } from "./seccomp/index.js";
 import { parseSpec } from "./spec/validate.js";
 import { OCI_VERSION, type Process, type Spec, type State } from "./spec/types.js";
 import { runHooks } from "./hooks.js";
@@ -243,9 +242,11 @@ export class Runtime {
     return out;
   }
 
-  #seccomp(spec: Spec): { filter: Uint8Array; flags: number } | undefined {
+  async #seccomp(spec: Spec): Promise<{ filter: Uint8Array; flags: number } | undefined> {
     const profile = spec.linux?.seccomp;
     if (profile === undefined) return undefined;
+    // Loaded on first use: the syscall tables cost tens of milliseconds at start-up.
+    const { compileSeccomp } = await import("./seccomp/index.js");
     try {
       return compileSeccomp(profile, process.arch);
     } catch (err) {
@@ -281,7 +282,7 @@ export class Runtime {
     }
     if (!rootStat.isDirectory()) throw invalidArgument(`invalid config.json: root.path "${rootfs}" is not a directory`);
     checkExecutable(spec, rootfs);
-    const seccomp = this.#seccomp(spec);
+    const seccomp = await this.#seccomp(spec);
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth-runtime/${id}`;
     this.store.reserve(id);
     const base: ContainerRecord = {
@@ -293,7 +294,9 @@ export class Runtime {
     let pid = 0;
     let handle: ReturnType<typeof runExecutor> | undefined;
     try {
-      this.store.write(base);
+      // A placeholder so a crash mid-create leaves something `delete` can clean up; only
+      // the "created" record below needs to survive power loss (fsync).
+      this.store.write(base, { durable: false });
       cgroup = this.#cgroup(cgroupsPath);
       cgroup.create();
       cgroup.set({ ...(spec.linux?.resources ?? {}), devices: deviceCgroupRules(spec) });
@@ -412,8 +415,8 @@ export class Runtime {
     } catch {
       // already removed
     }
+    // No state write: "running" is derived from the live process and the missing fifo.
     const running: ContainerRecord = { ...rec, status: "running" };
-    this.store.write(running);
     const spec = this.#specOf(rec);
     if (spec?.hooks?.poststart !== undefined) {
       try {
@@ -561,7 +564,7 @@ export class Runtime {
       throw invalidArgument(`exec in container "${id}": a terminal needs a console socket (--console-socket) when detached`);
     }
     const spec = this.#spec(rec.bundle);
-    const seccomp = this.#seccomp(spec);
+    const seccomp = await this.#seccomp(spec);
     const cgroup = this.#cgroup(rec.cgroupsPath);
     const plan: Plan = compileExecPlan(spec, proc, {
       pid: rec.pid, cgroupProcs: cgroup.procsFiles(),

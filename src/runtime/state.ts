@@ -34,13 +34,16 @@ export function checkId(id: string): void {
   if (!ID.test(id) || id.length > 1024) throw invalidArgument(`check container id "${id}": must match ${ID.source}`);
 }
 
-/** Write a file atomically: temp file in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, data: string): void {
+/**
+ * Write a file atomically: temp file in the same directory, fsync (unless `durable` is
+ * false: still atomic, but may be lost on power failure), rename.
+ */
+export function writeFileAtomic(path: string, data: string, opts: { durable?: boolean } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, "w", 0o600);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (opts.durable !== false) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -73,8 +76,8 @@ export class StateStore {
     return dir;
   }
 
-  write(rec: ContainerRecord): void {
-    writeFileAtomic(join(this.dir(rec.id), "state.json"), `${JSON.stringify(rec)}\n`);
+  write(rec: ContainerRecord, opts: { durable?: boolean } = {}): void {
+    writeFileAtomic(join(this.dir(rec.id), "state.json"), `${JSON.stringify(rec)}\n`, opts);
   }
 
   /** The record of `id`, or not-found. */
@@ -87,7 +90,12 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw notFound(`container "${id}" does not exist`);
       throw err;
     }
-    return JSON.parse(text) as ContainerRecord;
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      // A placeholder lost to a crash: a container that never got created.
+      return { id, bundle: "", rootfs: "", pid: 0, startTime: "", status: "creating", cgroupsPath: `/berth-runtime/${id}`, created: "", owner: "" };
+    }
   }
 
   exists(id: string): boolean {
