@@ -1,0 +1,169 @@
+/**
+ * The registry's blobs, content-addressed under `<root>/blobs/<algorithm>/<hex>` for
+ * sha256 and sha512. A blob file appears only by rename of a fully written and verified
+ * temp file, so readers never see a partial blob and two concurrent pushes of the same
+ * content each rename an identical file into place.
+ *
+ * Why not `store/content`: it knows only sha256, wipes its ingest directory on open (which
+ * would lose resumable uploads) and can only ingest by copying a stream, while an upload
+ * here is already a file on disk that only needs to be verified and renamed.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from "node:fs";
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fsyncDir } from "../store/records/index.js";
+import { registryError } from "./errors.js";
+import { parseDigest, type DigestAlgorithm, type ParsedDigest } from "./names.js";
+
+const ALGORITHMS: readonly DigestAlgorithm[] = ["sha256", "sha512"];
+
+/** Hash a whole file with `algorithm`; returns "algorithm:hex". */
+export async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {
+  const h = createHash(algorithm);
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return `${algorithm}:${h.digest("hex")}`;
+}
+
+/** Content-addressed blob files. */
+export class BlobStore {
+  readonly dir: string;
+  /** Temp files for monolithic pushes and manifests; same filesystem as the blobs. */
+  readonly tmpDir: string;
+
+  private constructor(root: string) {
+    this.dir = join(root, "blobs");
+    this.tmpDir = join(root, "tmp");
+  }
+
+  /** Open (creating) the blob store under the registry root; synchronous so a server is ready when made. */
+  static open(root: string): BlobStore {
+    const s = new BlobStore(root);
+    for (const a of ALGORITHMS) mkdirSync(join(s.dir, a), { recursive: true, mode: 0o755 });
+    mkdirSync(s.tmpDir, { recursive: true, mode: 0o700 });
+    return s;
+  }
+
+  /** Path of a blob (it may not exist). */
+  path(d: ParsedDigest): string {
+    return join(this.dir, d.algorithm, d.hex);
+  }
+
+  /** Size of the blob, or undefined when absent. */
+  async size(d: ParsedDigest): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(d))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** A read stream of the blob, optionally of the inclusive byte range [start, end]. */
+  read(d: ParsedDigest, range?: { start: number; end: number }): ReadStream {
+    return createReadStream(this.path(d), range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** The whole blob in memory; undefined when absent. */
+  async readBuffer(d: ParsedDigest): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(d));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Verify that the file at `tmp` hashes to `d` (hashing it unless `knownDigest` already
+   * says what it is), then rename it into place. DIGEST_INVALID when it does not match;
+   * the temp file is consumed either way.
+   */
+  async commitFile(tmp: string, d: ParsedDigest, knownDigest?: string): Promise<number> {
+    try {
+      const actual = knownDigest ?? (await hashFile(tmp, d.algorithm));
+      if (actual !== d.digest) {
+        throw registryError("DIGEST_INVALID", "provided digest did not match uploaded content", {
+          detail: { expected: d.digest, actual },
+        });
+      }
+      const size = (await stat(tmp)).size;
+      await rename(tmp, this.path(d));
+      await fsyncDir(join(this.dir, d.algorithm));
+      return size;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** A fresh temp file path under the store. */
+  tempPath(): string {
+    return join(this.tmpDir, randomBytes(12).toString("hex"));
+  }
+
+  /**
+   * Stream `source` to a temp file while hashing it with `d.algorithm`, then commit it as
+   * `d`. `limit` caps the bytes accepted (SIZE_INVALID beyond it).
+   */
+  async ingest(source: Readable, d: ParsedDigest, limit?: number): Promise<number> {
+    const tmp = this.tempPath();
+    const h = createHash(d.algorithm);
+    let n = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        n += chunk.length;
+        if (limit !== undefined && n > limit) {
+          cb(registryError("SIZE_INVALID", `content exceeds ${limit} bytes`));
+          return;
+        }
+        h.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return this.commitFile(tmp, d, `${d.algorithm}:${h.digest("hex")}`);
+  }
+
+  /** Store a buffer under its digest with `algorithm`; returns the digest. */
+  async putBuffer(buf: Buffer, algorithm: DigestAlgorithm): Promise<ParsedDigest> {
+    const d = parseDigest(`${algorithm}:${createHash(algorithm).update(buf).digest("hex")}`);
+    if ((await this.size(d)) === buf.length) return d;
+    const tmp = this.tempPath();
+    await writeFile(tmp, buf, { flag: "wx", mode: 0o644 });
+    await this.commitFile(tmp, d, d.digest);
+    return d;
+  }
+
+  /** Remove a blob; true when it existed. */
+  async delete(d: ParsedDigest): Promise<boolean> {
+    try {
+      await rm(this.path(d));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+  }
+
+  /** Every stored blob, sorted. */
+  async list(): Promise<ParsedDigest[]> {
+    const out: ParsedDigest[] = [];
+    for (const a of ALGORITHMS) {
+      for (const hex of (await readdir(join(this.dir, a))).sort()) {
+        try {
+          out.push(parseDigest(`${a}:${hex}`));
+        } catch {
+          // not a blob file (a stray name); gc leaves it alone
+        }
+      }
+    }
+    return out;
+  }
+}
