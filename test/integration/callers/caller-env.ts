@@ -41,12 +41,20 @@ export function ensurePackages(binToPackage: Readonly<Record<string, string>>): 
   const missing = Object.entries(binToPackage).filter(([bin]) => !onPath(bin));
   if (missing.length === 0) return undefined;
   const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
+  // Other test files may install packages at the same time: wait for dpkg's lock.
+  const apt = (args: string[]) => execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=600", ...args], {
+    stdio: "ignore", timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
   try {
-    execFileSync("apt-get", ["install", "-y", "-qq", ...pkgs], {
-      stdio: "ignore", timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
-  } catch (err) {
-    return `apt-get install ${pkgs.join(" ")} failed: ${(err as Error).message.split("\n")[0]}`;
+    apt(["install", "-y", "-qq", ...pkgs]);
+  } catch {
+    // A fresh machine may have no package lists yet.
+    try {
+      apt(["update", "-qq"]);
+      apt(["install", "-y", "-qq", ...pkgs]);
+    } catch (err) {
+      return `apt-get install ${pkgs.join(" ")} failed: ${(err as Error).message.split("\n")[0]}`;
+    }
   }
   const still = missing.filter(([bin]) => !onPath(bin)).map(([bin]) => bin);
   return still.length === 0 ? undefined : `${still.join(", ")} missing after apt-get install ${pkgs.join(" ")}`;
