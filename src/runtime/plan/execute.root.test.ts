@@ -503,6 +503,29 @@ describe("berth-init", () => {
     assert.deepEqual(out.replace(/\r/g, "").trim().split("\n"), ["1000", "reopened"]);
   });
 
+  test("the --wait pty relay carries stdin to the container", async () => {
+    const h = start({
+      plan: plan([
+        ...enterRootfs(),
+        { op: "mount", source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: MS_NOSUID, data: "mode=755" },
+        { op: "mkdir", path: "/dev/pts", mode: 0o755 },
+        { op: "mount", source: "devpts", target: "/dev/pts", fstype: "devpts", flags: MS_NOSUID | MS_NOEXEC, data: "newinstance,ptmxmode=0666,mode=0620" },
+        { op: "symlink", target: "pts/ptmx", path: "/dev/ptmx" },
+        { op: "setup-console", rows: 0, cols: 0 },
+        sh("stty -echo; echo ready; read line; echo got:$line"),
+      ]),
+      mode: "wait",
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    h.process.stdout?.setEncoding("utf8").on("data", (c: string) => {
+      out += c;
+      if (c.includes("ready")) h.process.stdin?.write("hello\n");
+    });
+    assert.equal(await h.exited, 0);
+    assert.deepEqual(out.replace(/\r/g, "").trim().split("\n"), ["ready", "got:hello"]);
+  });
+
   test("setup-console in --detach mode without a console socket fails with ENOTCONN", async () => {
     const h = start({
       plan: plan([
