@@ -1,0 +1,4 @@
+# Placeholder until berth-shim lands: builds nothing.
+.PHONY: all test
+all:
+test:
