@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -12,9 +13,17 @@ int
 berth_write_all (int fd, const void *buf, size_t len, berth_error_t *err)
 {
   const char *p = buf;
+  /* On a socket, a gone reader is EPIPE, not a SIGPIPE that would kill the container
+   * process with a misleading status. */
+  int sock = 1;
   while (len > 0)
     {
-      ssize_t n = write (fd, p, len);
+      ssize_t n = sock ? send (fd, p, len, MSG_NOSIGNAL) : write (fd, p, len);
+      if (n < 0 && sock && errno == ENOTSOCK)
+        {
+          sock = 0;
+          continue;
+        }
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)

@@ -1,6 +1,7 @@
 /* The report helpers: JSON escaping, error text, error lines and length-prefixed reads. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -81,6 +82,19 @@ test_read_msg (void)
   close (p[0]);
 }
 
+static void
+test_write_to_gone_reader (void)
+{
+  int sv[2];
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  close (sv[1]);
+  berth_error_t err = NULL;
+  /* EPIPE, and this process is still alive to check it (no SIGPIPE). */
+  CHECK (berth_write_all (sv[0], "x", 1, &err) < 0 && err != NULL && err->status == EPIPE);
+  berth_error_release (&err);
+  close (sv[0]);
+}
+
 int
 main (void)
 {
@@ -88,5 +102,6 @@ main (void)
   test_error_text ();
   test_report_line ();
   test_read_msg ();
+  test_write_to_gone_reader ();
   TEST_EXIT ();
 }
