@@ -8,7 +8,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   alive, busyboxTarball, callerDir, childCgroups, ensurePackages, removeCgroupTree, run, unmountUnder, until,
@@ -230,4 +230,33 @@ test("podman stop falls back to SIGKILL for a container that ignores SIGTERM", {
   const status = await podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]);
   assert.equal(status.stdout.trim(), "exited 137", explain(status));
   assert.ok(runtime.calls().some((c) => /\bkill\b.*\b(KILL|9)\b/.test(c)), "no kill KILL call reached berth-runtime");
+});
+
+test("podman run -t gets a terminal through berth-runtime's --console-socket", { skip }, async () => {
+  const before = runtime.calls().length;
+  const r = await podman(["run", "--rm", "--tty", ...RUN, IMAGE, "sh", "-c", "tty; stty -a | head -1"]);
+  assert.equal(r.code, 0, explain(r));
+  // The pty turns "\n" into "\r\n": the output really went through a terminal.
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n/);
+  assert.match(r.stdout, /speed \d+ baud/);
+  assert.ok(runtime.calls().slice(before).some((c) => /\bcreate\b.*--console-socket/.test(c)), "create was not given a console socket");
+});
+
+test("podman pause and unpause freeze and thaw the container's freezer cgroup", { skip }, async (t) => {
+  const name = `berth-pause-${process.pid}`;
+  t.after(async () => {
+    await podman(["rm", "--force", "--time", "0", name]);
+  });
+  const started = await podman(["run", "--detach", "--name", name, ...RUN, IMAGE, "sleep", "600"]);
+  assert.equal(started.code, 0, explain(started));
+  const id = (await podman(["inspect", "--format", "{{.Id}}", name])).stdout.trim();
+  const freezerState = join("/sys/fs/cgroup/freezer", CGROUP_PARENT, `libpod-${id}`, "freezer.state");
+  const paused = await podman(["pause", name]);
+  assert.equal(paused.code, 0, explain(paused));
+  assert.equal(readFileSync(freezerState, "utf8").trim(), "FROZEN");
+  assert.equal((await podman(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "paused");
+  const resumed = await podman(["unpause", name]);
+  assert.equal(resumed.code, 0, explain(resumed));
+  assert.equal(readFileSync(freezerState, "utf8").trim(), "THAWED");
+  assert.equal((await podman(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "running");
 });
