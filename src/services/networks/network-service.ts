@@ -1,0 +1,811 @@
+/**
+ * The network service: network records (`<dataRoot>/networks/<id>.json`), the predefined
+ * networks (`bridge` on `berth0`, `host`, `none`), user-defined bridge networks with IPAM,
+ * endpoints (connect/disconnect), published ports, the embedded DNS of user networks and
+ * reconciliation of kernel state after a crash. Knows nothing of HTTP; errors carry kinds
+ * and Docker's texts. Operations are serialised by one lock.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { NetKernel, NetnsRef } from "../../kernel/net/net-kernel.js";
+import { BerthError, conflict, invalidArgument, KernelError, notFound } from "../../shared/errors.js";
+import { nullLogger, type Logger } from "../../shared/logger.js";
+import { RecordStore } from "../../store/records/index.js";
+import type { EventBus } from "../events/event-bus.js";
+import { buildResolvConf, parseResolvConf, type ResolvConfOptions } from "./container-files.js";
+import {
+  OPT_BRIDGE_NAME,
+  OPT_DEFAULT_BRIDGE,
+  OPT_HOST_BINDING,
+  OPT_ICC,
+  OPT_MASQUERADE,
+  OPT_MTU,
+  PREDEFINED,
+  validateCreate,
+  validateIfname,
+  type NetworkCreateRequest,
+} from "./create-request.js";
+import { DnsServer, type DnsUpstream } from "./dns/dns-server.js";
+import { BridgeDriver } from "./drivers/bridge-driver.js";
+import type { NetworkDriver } from "./drivers/network-driver.js";
+import { NullDriver } from "./drivers/null-driver.js";
+import { allocateAddress, chooseSubnet, checkUserSubnet, DEFAULT_ADDRESS_POOLS, defaultGateway, macFromIp, type AddressPool } from "./ipam.js";
+import { formatCidr, formatIp, isIp, parseCidr, type Prefix } from "./ipv4.js";
+import { deleteTableScript, DEFAULT_TABLE, portsScript, renderRuleset } from "./nft-ruleset.js";
+import { rfc3339Nano, toInspect, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
+
+/** The default bridge's settings. */
+export interface DefaultBridgeOptions {
+  /** @default "berth0" */
+  name?: string;
+  /** @default the first free subnet of the pools (172.17.0.0/16 when free) */
+  subnet?: string;
+  gateway?: string;
+  mtu?: number;
+}
+
+/** Options of `NetworkService.open`. */
+export interface NetworkServiceOptions {
+  /** Directory of the network records (`<dataRoot>/networks`). */
+  recordsDir: string;
+  kernel: NetKernel;
+  events?: EventBus;
+  log?: Logger;
+  /** @default DEFAULT_ADDRESS_POOLS */
+  addressPools?: readonly AddressPool[];
+  /** `false`: no default bridge network (tests). @default { name: "berth0" } */
+  defaultBridge?: DefaultBridgeOptions | false;
+  /** berth's nftables table (`table ip <name>`). @default "berth" */
+  nftTable?: string;
+  /** Turn on net.ipv4.ip_forward when a non-internal bridge exists (dockerd's --ip-forward). @default true */
+  ipForward?: boolean;
+  /** Embedded DNS: the port on each user network's gateway and the upstreams. `false` disables it. */
+  dns?: { port?: number; upstreams?: readonly DnsUpstream[]; resolvConfPath?: string } | false;
+  /** The host resolv.conf read for upstreams and container files. @default "/etc/resolv.conf" */
+  resolvConfPath?: string;
+  /** @default Date.now */
+  now?: () => number;
+  /** Random integer in [lo, hi] for ephemeral ports. @default crypto-random */
+  randomInt?: (lo: number, hi: number) => number;
+}
+
+/** What the container service passes to `connect`. */
+export interface ConnectOptions {
+  containerId: string;
+  /** The container's name (without "/"). */
+  name: string;
+  netns: NetnsRef;
+  aliases?: readonly string[];
+  /** `--ip` */
+  ipv4Address?: string;
+  /** `--mac-address` */
+  macAddress?: string;
+  /** Install the default route via this network. @default true for the container's first bridge endpoint */
+  defaultRoute?: boolean;
+}
+
+/** What `connect` returns to the container service (NetworkSettings.Networks entry material). */
+export interface EndpointInfo {
+  networkId: string;
+  endpointId: string;
+  ifname: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  aliases: string[];
+}
+
+/** Filters of `list` and `prune` (Docker's `filters` JSON decoded). */
+export type NetworkFilters = Record<string, readonly string[]>;
+
+const LIST_FILTERS = new Set(["name", "id", "label", "driver", "type", "dangling", "scope"]);
+const PRUNE_FILTERS = new Set(["label", "label!", "until"]);
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const EPHEMERAL_LO = 32768;
+const EPHEMERAL_HI = 60999;
+
+function newId(): string {
+  return randomBytes(32).toString("hex");
+}
+
+function defaultRandomInt(lo: number, hi: number): number {
+  return lo + (randomBytes(4).readUInt32BE(0) % (hi - lo + 1));
+}
+
+function matchText(pattern: string, text: string): boolean {
+  try {
+    return new RegExp(pattern).test(text);
+  } catch {
+    return text.includes(pattern);
+  }
+}
+
+function matchLabels(labels: Record<string, string>, wanted: readonly string[]): boolean {
+  return wanted.every((w) => {
+    const eq = w.indexOf("=");
+    if (eq < 0) return w in labels;
+    return labels[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}
+
+/** The network service. */
+export class NetworkService {
+  private readonly o: NetworkServiceOptions;
+  private readonly store: RecordStore<NetworkRecord>;
+  private readonly nets = new Map<string, NetworkRecord>();
+  private readonly drivers: Record<NetworkRecord["driver"], NetworkDriver>;
+  private readonly dns = new Map<string, DnsServer>();
+  private readonly reservations = new Map<string, Array<{ release(): Promise<void> }>>();
+  private readonly log: Logger;
+  private readonly table: string;
+  /** Marks berth's links in `ifalias`, scoped to this records directory. */
+  private readonly owner: string;
+  private upstreams: readonly DnsUpstream[] = [];
+  private hostResolvConf = "";
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(o: NetworkServiceOptions, store: RecordStore<NetworkRecord>) {
+    this.o = o;
+    this.store = store;
+    this.log = o.log ?? nullLogger;
+    this.table = o.nftTable ?? DEFAULT_TABLE;
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(this.table)) throw new RangeError(`invalid nftables table name "${this.table}"`);
+    this.owner = createHash("sha256").update(o.recordsDir).digest("hex").slice(0, 8);
+    this.drivers = {
+      bridge: new BridgeDriver(o.kernel, { marks: { net: (id) => this.netAlias(id), ep: (id) => this.epAlias(id) } }),
+      host: new NullDriver("host", o.kernel),
+      null: new NullDriver("null", o.kernel),
+    };
+  }
+
+  /** Open the records, create the predefined networks, reconcile the kernel, start DNS. */
+  static async open(o: NetworkServiceOptions): Promise<NetworkService> {
+    const store = await RecordStore.open<NetworkRecord>(o.recordsDir);
+    const svc = new NetworkService(o, store);
+    for (const [, rec] of await store.list()) svc.nets.set(rec.id, rec);
+    await svc.loadResolvConf();
+    await svc.ensurePredefined();
+    await svc.reconcile();
+    return svc;
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private netAlias(id: string): string {
+    return `berth:${this.owner}:net:${id}`;
+  }
+
+  private epAlias(id: string): string {
+    return `berth:${this.owner}:ep:${id}`;
+  }
+
+  private async loadResolvConf(): Promise<void> {
+    const path = (this.o.dns !== false ? this.o.dns?.resolvConfPath : undefined) ?? this.o.resolvConfPath ?? "/etc/resolv.conf";
+    try {
+      this.hostResolvConf = await readFile(path, "utf8");
+    } catch {
+      this.hostResolvConf = "";
+    }
+    const configured = this.o.dns !== false ? this.o.dns?.upstreams : undefined;
+    this.upstreams = configured ?? parseResolvConf(this.hostResolvConf).nameservers.filter(isIp).map((host) => ({ host, port: 53 }));
+  }
+
+  // ---------------------------------------------------------------- predefined networks
+
+  private async ensurePredefined(): Promise<void> {
+    const byName = new Map([...this.nets.values()].map((n) => [n.name, n]));
+    for (const [name, driver] of [["host", "host"], ["none", "null"]] as const) {
+      if (byName.has(name)) continue;
+      const rec = this.newRecord(name, driver);
+      rec.builtin = true;
+      await this.store.put(rec.id, rec);
+      this.nets.set(rec.id, rec);
+    }
+    if (this.o.defaultBridge === false || byName.has("bridge")) return;
+    const d = this.o.defaultBridge ?? {};
+    const bridge = validateIfname(OPT_BRIDGE_NAME, d.name ?? "berth0");
+    const rec = this.newRecord("bridge", "bridge");
+    rec.builtin = true;
+    rec.bridge = bridge;
+    if (d.mtu !== undefined) rec.mtu = d.mtu;
+    const taken = await this.takenPrefixes(bridge);
+    let subnet: Prefix;
+    if (d.subnet !== undefined) {
+      subnet = parseCidr(d.subnet, true);
+      checkUserSubnet(subnet, taken);
+    } else {
+      subnet = chooseSubnet(this.o.addressPools ?? DEFAULT_ADDRESS_POOLS, taken);
+    }
+    rec.subnets = [{ subnet: formatCidr(subnet), gateway: d.gateway ?? formatIp(defaultGateway(subnet)), userSubnet: d.subnet !== undefined }];
+    rec.options = {
+      [OPT_DEFAULT_BRIDGE]: "true",
+      [OPT_ICC]: "true",
+      [OPT_MASQUERADE]: "true",
+      [OPT_HOST_BINDING]: "0.0.0.0",
+      [OPT_BRIDGE_NAME]: bridge,
+      [OPT_MTU]: String(d.mtu ?? 1500),
+    };
+    // The record first: a crash before the bridge exists is repaired by reconcile.
+    await this.store.put(rec.id, rec);
+    this.nets.set(rec.id, rec);
+  }
+
+  private newRecord(name: string, driver: NetworkRecord["driver"]): NetworkRecord {
+    return {
+      id: newId(),
+      name,
+      created: rfc3339Nano(this.now(), Number(process.hrtime.bigint() % 1_000_000n)),
+      driver,
+      internal: false,
+      attachable: false,
+      builtin: false,
+      ipamDriver: "default",
+      ipamOptions: {},
+      subnets: [],
+      options: {},
+      labels: {},
+      masquerade: driver === "bridge",
+      endpoints: {},
+    };
+  }
+
+  /** Prefixes no new subnet may overlap: host routes, host addresses, berth's networks. */
+  private async takenPrefixes(ownBridge?: string): Promise<Prefix[]> {
+    const out: Prefix[] = [];
+    const [routes, addrs, links] = await Promise.all([this.o.kernel.routes(), this.o.kernel.addresses(), this.o.kernel.links()]);
+    const ours = new Set(links.filter((l) => l.alias?.startsWith(`berth:${this.owner}:net:`)).map((l) => l.ifname));
+    if (ownBridge !== undefined) ours.add(ownBridge);
+    const addrIfByPrefix = new Map<string, string>();
+    for (const a of addrs) addrIfByPrefix.set(formatCidr(parseCidr(`${a.local}/${a.prefixlen}`)), a.ifname);
+    for (const r of routes) {
+      const p = parseCidr(r);
+      // Our own bridges' routes are covered by the records (a stale one must not block reuse).
+      const dev = addrIfByPrefix.get(formatCidr(p));
+      if (dev !== undefined && ours.has(dev)) continue;
+      out.push(p);
+    }
+    for (const a of addrs) {
+      if (ours.has(a.ifname)) continue;
+      out.push(parseCidr(`${a.local}/${a.prefixlen}`));
+    }
+    for (const n of this.nets.values()) for (const s of n.subnets) out.push(parseCidr(s.subnet));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- reconcile
+
+  /**
+   * Make the kernel match the records: delete berth's (this records directory's) bridges
+   * and veths that no record owns, recreate missing bridges, replace the nft table,
+   * re-reserve published ports, start the DNS servers.
+   */
+  private async reconcile(): Promise<void> {
+    const links = await this.o.kernel.links();
+    const endpointIds = new Set<string>();
+    const netIds = new Set<string>();
+    for (const n of this.nets.values()) {
+      netIds.add(n.id);
+      for (const id of Object.keys(n.endpoints)) endpointIds.add(id);
+    }
+    const stale: string[][] = [];
+    const prefix = `berth:${this.owner}:`;
+    for (const l of links) {
+      if (l.alias === undefined || !l.alias.startsWith(prefix)) continue;
+      const [kind, id] = l.alias.slice(prefix.length).split(":");
+      if (kind === "ep" && id !== undefined && !endpointIds.has(id)) stale.push(["link", "del", "dev", l.ifname]);
+      if (kind === "net" && id !== undefined && !netIds.has(id)) stale.push(["link", "del", "dev", l.ifname]);
+    }
+    for (const cmd of stale) {
+      try {
+        await this.o.kernel.ip([cmd]);
+        this.log.info({ link: cmd[3] }, "removed a stale berth link");
+      } catch (err) {
+        this.log.warn({ link: cmd[3], err: String(err) }, "could not remove a stale berth link");
+      }
+    }
+    const byName = new Map(links.map((l) => [l.ifname, l]));
+    for (const n of this.nets.values()) {
+      if (n.driver !== "bridge" || n.bridge === undefined) continue;
+      const link = byName.get(n.bridge);
+      if (link?.alias === this.netAlias(n.id)) continue;
+      if (link !== undefined) {
+        this.log.error({ network: n.name, bridge: n.bridge }, "bridge name is taken by a link berth did not create");
+        continue;
+      }
+      await this.createBridge(n);
+    }
+    await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
+    await this.ensureIpForward();
+    for (const n of this.nets.values()) {
+      for (const ep of Object.values(n.endpoints)) {
+        if (ep.ports.length === 0) continue;
+        const held: Array<{ release(): Promise<void> }> = [];
+        for (const p of ep.ports) {
+          try {
+            held.push(await this.o.kernel.reservePort(p.hostIp, p.hostPort, p.proto));
+          } catch (err) {
+            this.log.warn({ port: p, err: String(err) }, "published port is now held by another process");
+          }
+        }
+        this.reservations.set(ep.id, held);
+      }
+    }
+    for (const n of this.nets.values()) await this.startDns(n);
+  }
+
+  private bridgeNets(): NetworkRecord[] {
+    return [...this.nets.values()].filter((n) => n.driver === "bridge");
+  }
+
+  private async createBridge(n: NetworkRecord): Promise<void> {
+    await this.drivers.bridge.createNetwork(n);
+  }
+
+  private async ensureIpForward(): Promise<void> {
+    if (this.o.ipForward === false) return;
+    if (!this.bridgeNets().some((n) => !n.internal)) return;
+    if ((await this.o.kernel.readSysctl("net/ipv4/ip_forward")) !== "1") {
+      await this.o.kernel.writeSysctl("net/ipv4/ip_forward", "1");
+    }
+  }
+
+  private async startDns(n: NetworkRecord): Promise<void> {
+    if (this.o.dns === false || n.driver !== "bridge" || n.builtin) return;
+    const gw = n.subnets[0]?.gateway;
+    if (gw === undefined || this.dns.has(n.id)) return;
+    try {
+      const server = await DnsServer.start({
+        host: gw,
+        port: this.o.dns?.port ?? 53,
+        lookup: (name) => this.lookupName(n.id, name),
+        upstreams: n.internal ? [] : this.upstreams,
+      });
+      this.dns.set(n.id, server);
+    } catch (err) {
+      this.log.warn({ network: n.name, address: gw, err: String(err) }, "embedded DNS server could not start");
+    }
+  }
+
+  private async stopDns(id: string): Promise<void> {
+    const s = this.dns.get(id);
+    if (s === undefined) return;
+    this.dns.delete(id);
+    await s.close();
+  }
+
+  /** The addresses of `name` on network `id`: container names, aliases, short ids, `<name>.<network>`. */
+  lookupName(id: string, name: string): string[] | undefined {
+    const n = this.nets.get(id);
+    if (n === undefined) return undefined;
+    const q = name.toLowerCase().replace(/\.$/, "");
+    const suffix = `.${n.name.toLowerCase()}`;
+    const base = q.endsWith(suffix) ? q.slice(0, -suffix.length) : q;
+    const out: string[] = [];
+    for (const ep of Object.values(n.endpoints)) {
+      if (ep.ip === "") continue;
+      const names = [ep.name, ep.containerId.slice(0, 12), ...ep.aliases].map((s) => s.toLowerCase());
+      if (names.includes(base) || names.includes(q)) out.push(ep.ip);
+    }
+    return out.length > 0 ? out : undefined;
+  }
+
+  /** The port of the DNS server of network `id` (tests and diagnostics). */
+  dnsPort(id: string): number | undefined {
+    return this.dns.get(id)?.port;
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  private find(idOrName: string): NetworkRecord {
+    const byId = this.nets.get(idOrName);
+    if (byId !== undefined) return byId;
+    for (const n of this.nets.values()) if (n.name === idOrName) return n;
+    if (/^[0-9a-f]+$/.test(idOrName)) {
+      const matches = [...this.nets.values()].filter((n) => n.id.startsWith(idOrName));
+      if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+      if (matches.length > 1) throw invalidArgument(`network ${idOrName} is ambiguous (${matches.length} matches found based on ID prefix)`);
+    }
+    throw notFound(`network ${idOrName} not found`);
+  }
+
+  /** The record of a network (by id, name or unique id prefix). */
+  get(idOrName: string): NetworkRecord {
+    return structuredClone(this.find(idOrName));
+  }
+
+  // ---------------------------------------------------------------- create / inspect / list
+
+  /** Create a user-defined bridge network (Docker's `POST /networks/create`). */
+  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    return this.serialize(async () => {
+      const v = validateCreate(req);
+      for (const n of this.nets.values()) {
+        if (n.name === v.name) throw conflict(`network with name ${v.name} already exists`);
+      }
+      const rec = this.newRecord(v.name, "bridge");
+      rec.internal = v.internal;
+      rec.attachable = v.attachable;
+      rec.ipamOptions = v.ipamOptions;
+      rec.options = v.options;
+      rec.labels = v.labels;
+      rec.masquerade = v.masquerade && !v.internal;
+      rec.bridge = v.bridgeName ?? `br-${rec.id.slice(0, 12)}`;
+      if (v.mtu !== undefined) rec.mtu = v.mtu;
+      for (const n of this.nets.values()) {
+        if (n.bridge === rec.bridge) throw conflict(`bridge name ${rec.bridge} is already used by network ${n.name}`);
+      }
+      const links = await this.o.kernel.links();
+      if (links.some((l) => l.ifname === rec.bridge)) throw conflict(`bridge name ${rec.bridge} is already used by another interface on the host`);
+      const taken = await this.takenPrefixes();
+      if (v.pool !== undefined) {
+        const subnet = parseCidr(v.pool.subnet, true);
+        checkUserSubnet(subnet, taken);
+        const s: NetworkRecord["subnets"][number] = { subnet: formatCidr(subnet), gateway: v.pool.gateway ?? formatIp(defaultGateway(subnet)), userSubnet: true };
+        if (v.pool.ipRange !== undefined) s.ipRange = v.pool.ipRange;
+        rec.subnets = [s];
+      } else {
+        const subnet = chooseSubnet(this.o.addressPools ?? DEFAULT_ADDRESS_POOLS, taken);
+        rec.subnets = [{ subnet: formatCidr(subnet), gateway: formatIp(defaultGateway(subnet)), userSubnet: false }];
+      }
+      // The record first: a crash before the bridge exists is repaired by reconcile.
+      await this.store.put(rec.id, rec);
+      this.nets.set(rec.id, rec);
+      try {
+        await this.createBridge(rec);
+        await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
+        await this.ensureIpForward();
+      } catch (err) {
+        this.nets.delete(rec.id);
+        await this.drivers.bridge.deleteNetwork(rec).catch(() => undefined);
+        await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets())).catch(() => undefined);
+        await this.store.delete(rec.id);
+        throw new BerthError("internal", `create network "${v.name}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      await this.startDns(rec);
+      this.o.events?.publish("network", "create", rec.id, { name: rec.name, type: rec.driver });
+      return { Id: rec.id, Warning: "" };
+    });
+  }
+
+  /** Docker's `GET /networks/{id}`. */
+  inspect(idOrName: string): NetworkInspect {
+    return toInspect(this.find(idOrName));
+  }
+
+  /** Docker's `GET /networks` with filters (name, id, label, driver, type, dangling, scope). */
+  list(filters: NetworkFilters = {}): NetworkInspect[] {
+    for (const [k, vals] of Object.entries(filters)) {
+      if (!LIST_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
+      if (k === "type") for (const v of vals) if (v !== "custom" && v !== "builtin") throw invalidArgument(`invalid filter: 'type'='${v}'`);
+      if (k === "dangling") for (const v of vals) if (!["true", "false", "1", "0"].includes(v)) throw invalidArgument(`invalid filter 'dangling=${v}'`);
+    }
+    const out: NetworkInspect[] = [];
+    for (const n of [...this.nets.values()].sort((a, b) => a.created.localeCompare(b.created))) {
+      const f = filters;
+      if (f["name"] !== undefined && f["name"].length > 0 && !f["name"].some((p) => matchText(p, n.name))) continue;
+      if (f["id"] !== undefined && f["id"].length > 0 && !f["id"].some((p) => matchText(p, n.id))) continue;
+      if (f["driver"] !== undefined && f["driver"].length > 0 && !f["driver"].includes(n.driver)) continue;
+      if (f["scope"] !== undefined && f["scope"].length > 0 && !f["scope"].includes("local")) continue;
+      if (f["label"] !== undefined && f["label"].length > 0 && !matchLabels(n.labels, f["label"])) continue;
+      if (f["type"] !== undefined && f["type"].length > 0 && !f["type"].includes(n.builtin ? "builtin" : "custom")) continue;
+      if (f["dangling"] !== undefined && f["dangling"].length > 0) {
+        const want = f["dangling"].includes("true") || f["dangling"].includes("1");
+        const dangling = !n.builtin && Object.keys(n.endpoints).length === 0;
+        if (want !== dangling) continue;
+      }
+      // The list shows no containers (as dockerd).
+      out.push({ ...toInspect(n), Containers: {} });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- remove / prune
+
+  /** Remove a network; refused for predefined networks and while endpoints exist. */
+  remove(idOrName: string): Promise<void> {
+    return this.serialize(async () => {
+      const n = this.find(idOrName);
+      if (n.builtin || PREDEFINED.has(n.name)) throw new BerthError("permission-denied", `${n.name} is a pre-defined network and cannot be removed`);
+      await this.removeUnlocked(n);
+    });
+  }
+
+  private async removeUnlocked(n: NetworkRecord): Promise<void> {
+    const eps = Object.values(n.endpoints);
+    if (eps.length > 0) {
+      const list = eps.map((e) => `name:"${e.name}" id:"${e.containerId.slice(0, 12)}"`).join(", ");
+      throw conflict(`error while removing network: network ${n.name} has active endpoints (${list})`);
+    }
+    await this.stopDns(n.id);
+    this.nets.delete(n.id);
+    try {
+      await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
+      await this.drivers[n.driver].deleteNetwork(n);
+    } catch (err) {
+      this.nets.set(n.id, n);
+      throw err;
+    }
+    await this.store.delete(n.id);
+    this.o.events?.publish("network", "destroy", n.id, { name: n.name, type: n.driver });
+  }
+
+  /** Remove every unused user-defined network (filters: label, label!, until). */
+  prune(filters: NetworkFilters = {}): Promise<{ NetworksDeleted: string[] }> {
+    for (const k of Object.keys(filters)) if (!PRUNE_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
+    return this.serialize(async () => {
+      const deleted: string[] = [];
+      let until: number | undefined;
+      for (const u of filters["until"] ?? []) {
+        const t = /^[0-9]+(\.[0-9]+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u);
+        if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${u}'`);
+        until = t;
+      }
+      for (const n of [...this.nets.values()]) {
+        if (n.builtin || Object.keys(n.endpoints).length > 0) continue;
+        if (filters["label"] !== undefined && !matchLabels(n.labels, filters["label"])) continue;
+        if (filters["label!"] !== undefined && filters["label!"].length > 0 && matchLabels(n.labels, filters["label!"])) continue;
+        if (until !== undefined && Date.parse(n.created) >= until) continue;
+        await this.removeUnlocked(n);
+        deleted.push(n.name);
+      }
+      return { NetworksDeleted: deleted };
+    });
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /** The endpoints of a container on every network. */
+  endpointsOf(containerId: string): Array<{ network: string; endpoint: EndpointRecord }> {
+    const out: Array<{ network: string; endpoint: EndpointRecord }> = [];
+    for (const n of this.nets.values()) {
+      for (const ep of Object.values(n.endpoints)) if (ep.containerId === containerId) out.push({ network: n.id, endpoint: structuredClone(ep) });
+    }
+    return out;
+  }
+
+  /** Attach a container's namespace to a network (veth, address, routes for bridges). */
+  connect(idOrName: string, c: ConnectOptions): Promise<EndpointInfo> {
+    return this.serialize(async () => {
+      const n = this.find(idOrName);
+      if (!/^[0-9a-f]{12,64}$/.test(c.containerId)) throw invalidArgument(`invalid container id "${c.containerId}"`);
+      for (const ep of Object.values(n.endpoints)) {
+        if (ep.containerId === c.containerId || ep.name === c.name) {
+          throw conflict(`endpoint with name ${c.name} already exists in network ${n.name}`);
+        }
+      }
+      if (c.macAddress !== undefined && c.macAddress !== "" && !MAC_RE.test(c.macAddress)) {
+        throw invalidArgument(`invalid MAC address: ${c.macAddress}`);
+      }
+      if (n.driver !== "bridge" && c.ipv4Address !== undefined && c.ipv4Address !== "") {
+        throw invalidArgument("user specified IP address is supported on user defined networks only");
+      }
+      const aliases = [...(c.aliases ?? [])];
+      if (aliases.length > 0 && n.builtin) throw invalidArgument("network-scoped alias is supported only for containers in user defined networks");
+      const id = newId();
+      const ep: EndpointRecord = {
+        id,
+        containerId: c.containerId,
+        name: c.name,
+        aliases,
+        ip: "",
+        mac: "",
+        ifname: "",
+        hostVeth: "",
+        ports: [],
+      };
+      let first = true;
+      if (n.driver === "bridge") {
+        const pool = n.subnets[0];
+        if (pool === undefined) throw new BerthError("internal", `network ${n.name} has no subnet`);
+        const used = new Set(Object.values(n.endpoints).map((e) => e.ip));
+        ep.ip = allocateAddress(pool, used, c.ipv4Address);
+        ep.mac = c.macAddress !== undefined && c.macAddress !== "" ? c.macAddress.toLowerCase() : macFromIp(ep.ip);
+        const inUse = new Set<string>();
+        for (const other of this.nets.values()) {
+          for (const e of Object.values(other.endpoints)) {
+            if (e.containerId !== c.containerId || e.ifname === "") continue;
+            inUse.add(e.ifname);
+            first = false;
+          }
+        }
+        let i = 0;
+        while (inUse.has(`eth${i}`)) i++;
+        ep.ifname = `eth${i}`;
+        ep.hostVeth = `veth${id.slice(0, 7)}`;
+      }
+      const defaultRoute = c.defaultRoute ?? first;
+      await this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute });
+      n.endpoints[id] = ep;
+      try {
+        await this.store.put(n.id, n);
+      } catch (err) {
+        delete n.endpoints[id];
+        await this.drivers[n.driver].leave(n, ep).catch(() => undefined);
+        throw err;
+      }
+      this.o.events?.publish("network", "connect", n.id, { container: c.containerId, name: n.name, type: n.driver });
+      return {
+        networkId: n.id,
+        endpointId: id,
+        ifname: ep.ifname,
+        ipAddress: ep.ip,
+        prefixLen: Number(n.subnets[0]?.subnet.split("/")[1] ?? 0),
+        gateway: n.driver === "bridge" ? (n.subnets[0]?.gateway ?? "") : "",
+        macAddress: ep.mac,
+        aliases,
+      };
+    });
+  }
+
+  /** Detach a container from a network: unpublish its ports, delete the veth, release the address. */
+  disconnect(idOrName: string, containerId: string): Promise<void> {
+    return this.serialize(async () => {
+      const n = this.find(idOrName);
+      const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId || e.containerId.startsWith(containerId) || e.name === containerId);
+      if (ep === undefined) throw notFound(`container ${containerId} is not connected to network ${n.name}`);
+      await this.unpublishUnlocked(n, ep);
+      await this.drivers[n.driver].leave(n, ep);
+      delete n.endpoints[ep.id];
+      await this.store.put(n.id, n);
+      this.o.events?.publish("network", "disconnect", n.id, { container: ep.containerId, name: n.name, type: n.driver });
+    });
+  }
+
+  private findEndpoint(endpointId: string): { n: NetworkRecord; ep: EndpointRecord } {
+    for (const n of this.nets.values()) {
+      const ep = n.endpoints[endpointId];
+      if (ep !== undefined) return { n, ep };
+    }
+    throw notFound(`endpoint ${endpointId} not found`);
+  }
+
+  // ---------------------------------------------------------------- published ports
+
+  /**
+   * Publish ports of an endpoint. Every host port is reserved (bound) first, ephemeral ones
+   * (hostPort 0) chosen from 32768-60999, so a clash fails before any rule changes.
+   * Returns the actual bindings.
+   */
+  publish(endpointId: string, bindings: readonly PortBinding[]): Promise<PortBinding[]> {
+    return this.serialize(async () => {
+      const { n, ep } = this.findEndpoint(endpointId);
+      if (n.driver !== "bridge") throw invalidArgument(`publish ports: network ${n.name} has no port mapping (driver "${n.driver}")`);
+      const defaultHostIp = n.options[OPT_HOST_BINDING] ?? "0.0.0.0";
+      const wanted: PortBinding[] = bindings.map((b) => {
+        const proto = b.proto;
+        if (proto !== "tcp" && proto !== "udp") throw invalidArgument(`invalid proto: ${String(proto)}`);
+        if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw invalidArgument(`invalid containerPort: ${b.containerPort}`);
+        if (!Number.isInteger(b.hostPort) || b.hostPort < 0 || b.hostPort > 65535) throw invalidArgument(`invalid hostPort: ${b.hostPort}`);
+        const hostIp = b.hostIp === "" ? defaultHostIp : b.hostIp;
+        if (!isIp(hostIp)) throw invalidArgument(`invalid host IP address: ${hostIp}`);
+        return { hostIp, hostPort: b.hostPort, containerPort: b.containerPort, proto };
+      });
+      const held: Array<{ release(): Promise<void> }> = [];
+      const out: PortBinding[] = [];
+      try {
+        for (const w of wanted) {
+          if (w.hostPort !== 0) {
+            try {
+              held.push(await this.o.kernel.reservePort(w.hostIp, w.hostPort, w.proto));
+            } catch (err) {
+              if (err instanceof KernelError && err.code === "EADDRINUSE") {
+                throw conflict(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): Bind for ${w.hostIp}:${w.hostPort} failed: port is already allocated`, err);
+              }
+              throw err;
+            }
+            out.push(w);
+            continue;
+          }
+          const rnd = this.o.randomInt ?? defaultRandomInt;
+          const start = rnd(EPHEMERAL_LO, EPHEMERAL_HI);
+          const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+          let got: PortBinding | undefined;
+          for (let k = 0; k < span && got === undefined; k++) {
+            const port = EPHEMERAL_LO + ((start - EPHEMERAL_LO + k) % span);
+            try {
+              held.push(await this.o.kernel.reservePort(w.hostIp, port, w.proto));
+              got = { ...w, hostPort: port };
+            } catch (err) {
+              if (!(err instanceof KernelError && err.code === "EADDRINUSE")) throw err;
+            }
+          }
+          if (got === undefined) throw conflict(`no free host port for ${w.hostIp}/${w.proto} in ${EPHEMERAL_LO}-${EPHEMERAL_HI}`);
+          out.push(got);
+        }
+        await this.o.kernel.nft(portsScript(this.table, "add", out, ep.ip));
+      } catch (err) {
+        for (const h of held) await h.release();
+        throw err;
+      }
+      ep.ports.push(...out);
+      this.reservations.set(ep.id, [...(this.reservations.get(ep.id) ?? []), ...held]);
+      await this.store.put(n.id, n);
+      return out.map((b) => ({ ...b }));
+    });
+  }
+
+  /** Remove every published port of an endpoint and free the host ports. */
+  unpublish(endpointId: string): Promise<void> {
+    return this.serialize(async () => {
+      const { n, ep } = this.findEndpoint(endpointId);
+      await this.unpublishUnlocked(n, ep);
+      await this.store.put(n.id, n);
+    });
+  }
+
+  private async unpublishUnlocked(n: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    if (ep.ports.length > 0) {
+      try {
+        await this.o.kernel.nft(portsScript(this.table, "delete", ep.ports, ep.ip));
+      } catch (err) {
+        // A missing element (table replaced by hand) leaves nothing to undo; re-render to be sure.
+        this.log.warn({ endpoint: ep.id, err: String(err) }, "deleting port rules failed; re-rendering the table");
+        const ports = ep.ports;
+        ep.ports = [];
+        try {
+          await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
+        } catch (e2) {
+          ep.ports = ports;
+          throw e2;
+        }
+      }
+    }
+    for (const h of this.reservations.get(ep.id) ?? []) await h.release();
+    this.reservations.delete(ep.id);
+    ep.ports = [];
+  }
+
+  // ---------------------------------------------------------------- container files
+
+  /** /etc/resolv.conf text for a container whose first network is `idOrName`. */
+  resolvConf(idOrName: string, o: Omit<ResolvConfOptions, "hostResolvConf" | "embeddedDns"> = {}): string {
+    const n = this.find(idOrName);
+    const opts: ResolvConfOptions = { ...o, hostResolvConf: this.hostResolvConf };
+    const gw = n.subnets[0]?.gateway;
+    if (this.o.dns !== false && n.driver === "bridge" && !n.builtin && gw !== undefined) opts.embeddedDns = gw;
+    return buildResolvConf(opts);
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Stop the DNS servers and drop port reservations; kernel state stays (live restore). */
+  close(): Promise<void> {
+    return this.serialize(async () => {
+      for (const id of [...this.dns.keys()]) await this.stopDns(id);
+      for (const hs of this.reservations.values()) for (const h of hs) await h.release();
+      this.reservations.clear();
+    });
+  }
+
+  /**
+   * Remove everything this service made: endpoints (their veths), bridges, the nft table,
+   * and the records. For tests and uninstall.
+   */
+  teardown(): Promise<void> {
+    return this.serialize(async () => {
+      for (const id of [...this.dns.keys()]) await this.stopDns(id);
+      for (const n of [...this.nets.values()]) {
+        for (const ep of Object.values(n.endpoints)) {
+          await this.unpublishUnlocked(n, ep).catch(() => undefined);
+          await this.drivers[n.driver].leave(n, ep);
+        }
+        await this.drivers[n.driver].deleteNetwork(n);
+        await this.store.delete(n.id);
+        this.nets.delete(n.id);
+      }
+      for (const hs of this.reservations.values()) for (const h of hs) await h.release();
+      this.reservations.clear();
+      await this.o.kernel.nft(deleteTableScript(this.table));
+    });
+  }
+}
+
