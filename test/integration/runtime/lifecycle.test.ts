@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeBundle, uniqueId, sh, type TempBundle } from "../../helpers/bundle.js";
+import { spawn } from "node:child_process";
+import { BERTH_RUNTIME, cli, makeBundle, uniqueId, sh, type TempBundle } from "../../helpers/bundle.js";
 
 function alive(pid: number): boolean {
   try {
@@ -157,4 +158,22 @@ test("berth-runtime exec --process runs a process.json", (t) => {
   const e = rt("exec", "--process", file, id);
   assert.equal(e.status, 0, e.stderr);
   assert.equal(e.stdout, "from-process-json\n12\n");
+});
+
+test("berth-runtime run forwards SIGTERM to the container and exits with its status", async (t) => {
+  const b = makeBundle((s) => (s.process.args = ["sh", "-c", "trap 'echo got-term; exit 5' TERM; echo ready; sleep 600 & wait"]));
+  const id = uniqueId("sig");
+  t.after(() => {
+    cli(["--root", b.root, "delete", "--force", id]);
+    b.cleanup();
+  });
+  const child = spawn(process.execPath, [BERTH_RUNTIME, "--root", b.root, "run", "-b", b.dir, id], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  await until(() => out.includes("ready\n"), 10_000);
+  child.kill("SIGTERM");
+  assert.equal(await exited, 5);
+  assert.equal(out, "ready\ngot-term\n");
+  assert.equal(existsSync(join(b.root, id)), false);
 });
