@@ -101,6 +101,16 @@ for (const [what, entries, re] of hostile) {
   });
 }
 
+test("extractLayer() rejects a huge PAX header with a clear error", async (t) => {
+  const d = await dest(t);
+  const tarball = await makeTar([{ name: "a", data: "x", pax: { comment: "x".repeat(5 * 1024 * 1024) } }]);
+  await assert.rejects(extractLayer(Readable.from([tarball]), d, new FakeHost()), (e: Error & { kind?: string }) => {
+    assert.equal(e.message, "extract layer: tar header is too large");
+    assert.equal(e.kind, "invalid-argument");
+    return true;
+  });
+});
+
 test("extractLayer() rejects garbage and truncated archives with invalid-argument", async (t) => {
   const d = await dest(t);
   const good = await makeTar([{ name: "big", data: Buffer.alloc(5000, 1) }]);

@@ -13,6 +13,8 @@ export interface FixtureEntry {
   devminor?: number;
   uid?: number;
   gid?: number;
+  /** Extra PAX records (a pax header is written when present). */
+  pax?: Record<string, string>;
 }
 
 /** A tar archive of `entries`, optionally gzipped. */
@@ -35,6 +37,7 @@ export async function makeTar(entries: readonly FixtureEntry[], gzip = false): P
     if (e.linkname !== undefined) header.linkname = e.linkname;
     if (e.devmajor !== undefined) header.devmajor = e.devmajor;
     if (e.devminor !== undefined) header.devminor = e.devminor;
+    if (e.pax !== undefined) header.pax = e.pax;
     const body = type === "file" ? Buffer.from(e.data ?? "") : undefined;
     await new Promise<void>((resolve, reject) => {
       if (body !== undefined) pack.entry(header, body, (err) => (err ? reject(err) : resolve()));
