@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from "node:fs";
-import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -89,7 +89,15 @@ export class BlobStore {
           detail: { expected: d.digest, actual },
         });
       }
-      const size = (await stat(tmp)).size;
+      // the data must be on disk before its name says it is verified content
+      const fh = await open(tmp, "r");
+      let size: number;
+      try {
+        await fh.sync();
+        size = (await fh.stat()).size;
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, this.path(d));
       await fsyncDir(join(this.dir, d.algorithm));
       return size;

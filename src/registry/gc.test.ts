@@ -60,3 +60,26 @@ test("collectGarbage removes stale upload sessions and keeps fresh ones", async 
   assert.equal((await collectGarbage({ root: r.root, uploadMaxAgeSeconds: -1 })).uploadsPurged, 1);
   assert.deepEqual(await readdir(join(r.root, "uploads")), []);
 });
+
+test("main.js gc prints what it deleted; usage and unknown commands", async (t) => {
+  const { spawnSync } = await import("node:child_process");
+  const main = new URL("./main.js", import.meta.url).pathname;
+  const r = await startTestRegistry();
+  t.after(() => r.cleanup());
+  const orphan = await pushBlob(r.base, "cli", "orphan");
+  const dry = spawnSync(process.execPath, [main, "gc", "--root", r.root, "--dry-run"], { encoding: "utf8" });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`would delete ${orphan}`));
+  assert.equal((await blobFiles(r.root)).length, 1);
+  const run = spawnSync(process.execPath, [main, "gc", "--root", r.root], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`deleted ${orphan}`));
+  assert.match(run.stdout, /0 blobs marked, 1 deleted/);
+  assert.deepEqual(await blobFiles(r.root), []);
+  const bad = spawnSync(process.execPath, [main, "frobnicate"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage: berth-registry serve/);
+  const noRoot = spawnSync(process.execPath, [main, "gc"], { encoding: "utf8" });
+  assert.equal(noRoot.status, 1);
+  assert.match(noRoot.stderr, /--root is required/);
+});

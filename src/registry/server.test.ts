@@ -573,3 +573,47 @@ test("concurrent pushes of the same blob all succeed and leave one intact blob",
   assert.deepEqual(await readdir(join(r.root, "tmp")), []);
   assert.deepEqual(await readdir(join(r.root, "uploads")), []);
 });
+
+test("a request body cut short stores nothing and leaves an upload's offset unchanged", async (t) => {
+  const r = await startTestRegistry();
+  t.after(() => r.cleanup());
+  const { connect } = await import("node:net");
+  const sendShort = (head: string, body: string) =>
+    new Promise<void>((resolve) => {
+      // let the partial body reach the server, then drop the connection
+      const s = connect(r.port, "127.0.0.1", () => {
+        s.write(`${head}\r\n\r\n${body}`);
+        setTimeout(() => s.destroy(), 150);
+      });
+      s.on("close", () => resolve());
+      s.on("error", () => resolve());
+      s.resume();
+    });
+  const d = digest("0123456789");
+  await sendShort(`POST /v2/short/blobs/uploads/?digest=${d} HTTP/1.1\r\nHost: x\r\nContent-Length: 10`, "01234");
+  assert.equal((await fetch(`${r.base}/v2/short/blobs/${d}`, { method: "HEAD" })).status, 404);
+  const loc = (await fetch(`${r.base}/v2/short/blobs/uploads/`, { method: "POST" })).headers.get("location") ?? "";
+  assert.equal((await fetch(`${r.base}${loc}`, { method: "PATCH", body: "abc", headers: { "Content-Range": "0-2" } })).status, 202);
+  await sendShort(`PATCH ${loc} HTTP/1.1\r\nHost: x\r\nContent-Range: 3-12\r\nContent-Length: 10`, "defg");
+  // the partial chunk is truncated away once the server notices the abort
+  let range = "";
+  for (let i = 0; i < 50 && range !== "0-2"; i++) {
+    range = (await fetch(`${r.base}${loc}`)).headers.get("range") ?? "";
+    if (range !== "0-2") await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.equal(range, "0-2");
+  assert.deepEqual(await readdir(join(r.root, "blobs", "sha256")), []);
+  assert.deepEqual(await readdir(join(r.root, "tmp")), []);
+});
+
+test("an empty blob can be pushed and fetched; any Range on it is unsatisfiable", async (t) => {
+  const r = await startTestRegistry();
+  t.after(() => r.cleanup());
+  const d = await pushBlob(r.base, "empty", "");
+  assert.equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const get = await fetch(`${r.base}/v2/empty/blobs/${d}`);
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get("content-length"), "0");
+  assert.equal((await get.arrayBuffer()).byteLength, 0);
+  assert.equal((await fetch(`${r.base}/v2/empty/blobs/${d}`, { headers: { Range: "bytes=0-" } })).status, 416);
+});

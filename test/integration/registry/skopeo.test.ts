@@ -5,7 +5,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
@@ -219,6 +219,34 @@ test("skopeo with the bearer-token flow served by the registry itself", async (t
   assert.equal(push.status, 0, push.out);
   const dst = join(dir, "dst");
   const pull = skopeo("copy", ref, `oci:${dst}:v1`, "--src-tls-verify=false", "--src-creds", "tok:pw");
+  assert.equal(pull.status, 0, pull.out);
+  assert.equal(await layoutTop(dst), built.top);
+});
+
+test("skopeo over TLS with the registry's certificate as the trusted CA", async (t) => {
+  if (skopeoMissing) return t.skip(skopeoMissing);
+  if (spawnSync("openssl", ["version"], { stdio: "ignore" }).status !== 0) return t.skip("openssl is not installed; it makes the certificate");
+  const dir = await scratch(t);
+  const src = join(dir, "src");
+  const built = await buildLayout(src, ["amd64"], "v1");
+  const certs = join(dir, "certs");
+  await mkdir(certs);
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", join(dir, "key.pem"), "-out", join(certs, "ca.crt"),
+  ], { stdio: "ignore" });
+  const reg = await startRegistry([
+    "--addr", "127.0.0.1:0", "--root", join(dir, "root"), "--tls-cert", join(certs, "ca.crt"), "--tls-key", join(dir, "key.pem"),
+  ]);
+  t.after(() => stopRegistry(reg.child));
+  const ref = `docker://${reg.addr}/tls/img:v1`;
+  const untrusted = skopeo("copy", `oci:${src}:v1`, ref);
+  assert.notEqual(untrusted.status, 0, "the certificate is not trusted without the cert dir");
+  const push = skopeo("copy", `oci:${src}:v1`, ref, "--dest-cert-dir", certs);
+  assert.equal(push.status, 0, push.out);
+  const dst = join(dir, "dst");
+  const pull = skopeo("copy", ref, `oci:${dst}:v1`, "--src-cert-dir", certs);
   assert.equal(pull.status, 0, pull.out);
   assert.equal(await layoutTop(dst), built.top);
 });
