@@ -193,3 +193,33 @@ test("docker exec joins a berth-runtime container and docker stop delivers SIGTE
   assert.equal(status.stdout.trim(), "exited 7", explain(status));
   assert.equal(alive(pid), false);
 });
+
+test("docker run -t --runtime berth gets a terminal through the shim's console socket", { skip }, async () => {
+  const before = runtime.calls().length;
+  const r = await docker(["run", "--runtime", "berth", "--rm", "--tty", "--network", "none", IMAGE, "sh", "-c", "tty; stty -a | head -1"]);
+  assert.equal(r.code, 0, explain(r));
+  // The pty turns "\n" into "\r\n": the output really went through a terminal.
+  assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n/);
+  assert.match(r.stdout, /speed \d+ baud/);
+  assert.ok(runtime.calls().slice(before).some((c) => /\bcreate\b.*--console-socket/.test(c)), "create was not given a console socket");
+});
+
+test("docker pause and unpause freeze and thaw a berth-runtime container", { skip }, async (t) => {
+  const name = `berth-pause-${process.pid}`;
+  t.after(async () => {
+    await docker(["rm", "--force", name]);
+  });
+  const started = await docker(["run", "--runtime", "berth", "--detach", "--name", name, "--network", "none", IMAGE, "sleep", "600"]);
+  assert.equal(started.code, 0, explain(started));
+  const id = started.stdout.trim();
+  const freezerState = join("/sys/fs/cgroup/freezer", CGROUP_PARENT, id, "freezer.state");
+  const paused = await docker(["pause", name]);
+  assert.equal(paused.code, 0, explain(paused));
+  assert.equal(readFileSync(freezerState, "utf8").trim(), "FROZEN");
+  assert.equal((await docker(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "paused");
+  assert.ok(runtime.calls().some((c) => /\bpause\b/.test(c)), "no pause call reached berth-runtime");
+  const resumed = await docker(["unpause", name]);
+  assert.equal(resumed.code, 0, explain(resumed));
+  assert.equal(readFileSync(freezerState, "utf8").trim(), "THAWED");
+  assert.equal((await docker(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "running");
+});
