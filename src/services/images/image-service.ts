@@ -100,6 +100,22 @@ export class ImageService {
     return next;
   }
 
+  /**
+   * Run a blob-writing operation under the lock; on failure remove every blob no image
+   * references, so a rejected import or load leaves nothing behind. Blobs are only
+   * written under this lock, so no other operation's fresh blob can be caught.
+   */
+  private serialWithCleanup<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        await this.pruneContent().catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   /** Number of images. */
   count(): number {
     return this.store.all().length;
@@ -432,8 +448,8 @@ export class ImageService {
       ref = { ...r, tag: options.tag !== undefined && options.tag !== "" ? options.tag : r.tag ?? "latest" };
     }
     const config = applyChanges({}, options.changes ?? []);
-    const blob = await this.d.content.ingest(input);
-    return this.serial(async () => {
+    return this.serialWithCleanup(async () => {
+      const blob = await this.d.content.ingest(input);
       const layer = await this.d.layers.applyLayer(await this.d.content.open(blob.digest));
       const created = goTime(new Date(this.now()));
       const msg = options.message !== undefined && options.message !== "" ? options.message : `Imported from ${options.source ?? "-"}`;
@@ -457,8 +473,8 @@ export class ImageService {
    * `created` fixes the timestamps so the same input gives the same image id.
    */
   async createFromRootfs(input: Readable, container: ImageContainerConfig, ref: string, created: Date, comment: string): Promise<string> {
-    const blob = await this.d.content.ingest(input);
-    return this.serial(async () => {
+    return this.serialWithCleanup(async () => {
+      const blob = await this.d.content.ingest(input);
       const layer = await this.d.layers.applyLayer(await this.d.content.open(blob.digest));
       const iso = goTime(created);
       const cfg: ImageConfig = {
@@ -480,7 +496,7 @@ export class ImageService {
     const spool = await spoolArchive(input, this.d.tmpDir);
     try {
       const images = await readArchiveImages(spool);
-      return await this.serial(async () => {
+      return await this.serialWithCleanup(async () => {
         const lines: string[] = [];
         for (const im of images) {
           const layerBlobs: Array<{ digest: string; size: number }> = [];

@@ -52,6 +52,8 @@ test("hostile and broken image archives get 400 and the daemon keeps serving", a
   assert.deepEqual(await readdir(join(d.dataRoot, "content", "ingest")), []);
   const layers = (await readdir(join(d.dataRoot, "overlay"))).filter((n) => n !== "l");
   assert.equal(layers.length, 1);
+  // busybox's config, manifest and layer blobs only: rejected archives left no blob.
+  assert.equal((await readdir(join(d.dataRoot, "content", "blobs", "sha256"))).length, 3);
 });
 
 test("a second berthd on the same data root is refused with a clear message", async (t) => {
