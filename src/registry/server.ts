@@ -76,10 +76,11 @@ function matchRoute(path: string): Route | undefined {
 function neededAccess(route: Route, method: string): Access[] {
   if (route.kind === "base") return [];
   if (route.kind === "catalog") return [{ type: "registry", name: "catalog", actions: ["*"] }];
-  const action = method === "DELETE" ? "delete" : method === "GET" || method === "HEAD" ? "pull" : "push";
-  // an upload session's status is part of pushing
-  const a = route.kind === "upload" && method === "GET" ? "push" : action;
-  return [{ type: "repository", name: route.name, actions: a === "push" ? ["pull", "push"] : [a] }];
+  // everything on upload sessions, including their status, is part of pushing; pushing
+  // needs pull as well, as distribution's token server grants it ("pull,push")
+  const reads = (method === "GET" || method === "HEAD") && route.kind !== "upload";
+  const actions = method === "DELETE" && route.kind !== "upload" ? ["delete"] : reads ? ["pull"] : ["pull", "push"];
+  return [{ type: "repository", name: route.name, actions }];
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {

@@ -128,6 +128,12 @@ test("token flow: Bearer challenge with scope, token endpoint, per-scope checks,
   const cat = ((await (await token(r.base, "registry:catalog:*", basic("alice", "wonderland"))).json()) as { token: string }).token;
   const catalog = await fetch(`${r.base}/v2/_catalog`, { headers: { Authorization: `Bearer ${cat}` } });
   assert.deepEqual(await catalog.json(), { repositories: ["app"] });
+  // deleting needs the delete action
+  const noDelete = await fetch(`${r.base}/v2/app/manifests/v1`, { method: "DELETE", headers: bearer });
+  assert.equal(noDelete.status, 401);
+  assert.match(noDelete.headers.get("www-authenticate") ?? "", /scope="repository:app:delete",error="insufficient_scope"/);
+  const del = ((await (await token(r.base, "repository:app:delete", basic("alice", "wonderland"))).json()) as { token: string }).token;
+  assert.equal((await fetch(`${r.base}/v2/app/manifests/v1`, { method: "DELETE", headers: { Authorization: `Bearer ${del}` } })).status, 202);
   // wrong service
   const svc = await fetch(`${r.base}/token?service=elsewhere&scope=repository:app:pull`);
   assert.equal(svc.status, 400);
