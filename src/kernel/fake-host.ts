@@ -50,7 +50,22 @@ export class FakeHost implements Host {
     for (const a of attrs) {
       this.fail("setxattr", a.path);
       this.calls.push({ op: "setxattr", ...a });
+      const m = this.xattrs.get(a.path) ?? new Map<string, string>();
+      m.set(a.name, a.value);
+      this.xattrs.set(a.path, m);
     }
+  }
+
+  /** Values set through setxattr, by path then name (answers findXattrs). */
+  readonly xattrs = new Map<string, Map<string, string>>();
+
+  async findXattrs(root: string, name: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [path, attrs] of this.xattrs) {
+      const v = attrs.get(name);
+      if (v !== undefined && (path === root || path.startsWith(`${root}/`))) out.set(path, v);
+    }
+    return out;
   }
 
   async mount(source: string, target: string, fstype: string, flags: number, data: string, cwd?: string): Promise<void> {

@@ -34,6 +34,11 @@ export interface Host {
   /** Set many extended attributes in one batch. */
   setxattrMany(attrs: readonly XattrSpec[]): Promise<void>;
   /**
+   * Every path under `root` (itself included, symlinks not followed) that carries the
+   * extended attribute `name`, with its value. One process for the whole tree.
+   */
+  findXattrs(root: string, name: string): Promise<Map<string, string>>;
+  /**
    * mount(2). `flags` are MS_* bits; `data` the filesystem options. `cwd` lets overlay
    * options use relative (short) lower directory paths.
    */

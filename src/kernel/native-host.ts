@@ -40,6 +40,38 @@ async function check(op: string, path: string | undefined, p: Promise<RunResult>
   if (r.code !== 0) throw new KernelError(op, -1, "EIO", path, r.stderr || `exit status ${r.code}`);
 }
 
+function runOut(cmd: string, args: string[]): Promise<RunResult & { stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stderr: stderr.trim(), stdout }));
+  });
+}
+
+// getfattr escapes unprintable bytes (and backslash) as \ooo in paths and values.
+function unescapeOctal(s: string): string {
+  const bytes: number[] = [];
+  const src = Buffer.from(s, "utf8");
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as number;
+    if (c === 0x5c && i + 3 < src.length && /^[0-7]{3}$/.test(src.subarray(i + 1, i + 4).toString())) {
+      bytes.push(Number.parseInt(src.subarray(i + 1, i + 4).toString(), 8));
+      i += 3;
+    } else {
+      bytes.push(c);
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+function unquoteValue(v: string): string {
+  return v.startsWith('"') && v.endsWith('"') ? unescapeOctal(v.slice(1, -1)).replace(/\\"/g, '"') : v;
+}
+
 function nodeType(mode: number): string {
   const t = mode & 0o170000;
   if (t === S_IFCHR) return "c";
@@ -54,7 +86,7 @@ function quoteXattrValue(v: string): string {
 }
 
 function quotePath(p: string): string {
-  return p.replace(/\\/g, "\\\\").replace(/\n/g, "\\012");
+  return p.replace(/\\/g, "\\134").replace(/\n/g, "\\012");
 }
 
 function mountOptions(flags: number, data: string): string {
@@ -96,6 +128,19 @@ export class NativeHost implements Host {
     if (attrs.length === 0) return;
     const dump = attrs.map((a) => `# file: ${quotePath(a.path)}\n${a.name}=${quoteXattrValue(a.value)}\n`).join("\n");
     await check("setxattr", attrs[0]?.path, run("setfattr", ["-h", "--restore=-"], dump));
+  }
+
+  async findXattrs(root: string, name: string): Promise<Map<string, string>> {
+    const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    const r = await runOut("getfattr", ["-R", "-h", "-d", "--absolute-names", "-m", pattern, root]);
+    if (r.code !== 0) throw new KernelError("getxattr", -1, "EIO", root, r.stderr || `exit status ${r.code}`);
+    const out = new Map<string, string>();
+    let file: string | undefined;
+    for (const line of r.stdout.split("\n")) {
+      if (line.startsWith("# file: ")) file = unescapeOctal(line.slice(8));
+      else if (file !== undefined && line.startsWith(`${name}=`)) out.set(file, unquoteValue(line.slice(name.length + 1)));
+    }
+    return out;
   }
 
   async mount(source: string, target: string, fstype: string, flags: number, data: string, cwd?: string): Promise<void> {

@@ -146,3 +146,17 @@ test("packDirectory() output extracts back to the same tree", async (t) => {
   assert.equal(await readlink(join(out, "bin/sh")), "busybox");
   assert.equal((await lstat(join(out, "bin/bb2"))).ino, (await lstat(join(out, "bin/busybox"))).ino);
 });
+
+test("packLayerDiff() marks opaque directories found through the host", async (t) => {
+  const { packLayerDiff } = await import("./pack-dir.js");
+  const { writeFile } = await import("node:fs/promises");
+  const src = await dest(t);
+  const out = await dest(t);
+  await mkdir(join(src, "var"));
+  await writeFile(join(src, "var", "x"), "1");
+  const host = new FakeHost();
+  await host.setxattr(join(src, "var"), "trusted.overlay.opaque", "y");
+  const back = new FakeHost();
+  await extractLayer(await packLayerDiff(src, host), out, back);
+  assert.deepEqual(back.calls, [{ op: "setxattr", path: join(out, "var"), name: "trusted.overlay.opaque", value: "y" }]);
+});

@@ -3,4 +3,4 @@ export { OverlayStore, type LayerInfo, type ApplyOptions } from "./overlay-store
 export { extractLayer, safeParts, type ExtractResult } from "./extract-layer.js";
 export { chainId, chainIds } from "./chain-id.js";
 export { decompress, detectCompression, type Compression } from "./decompress.js";
-export { packDirectory, type PackOptions } from "./pack-dir.js";
+export { packDirectory, packLayerDiff, type PackOptions } from "./pack-dir.js";

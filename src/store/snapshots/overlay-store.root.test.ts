@@ -44,3 +44,27 @@ test("OverlayStore with NativeHost: OCI whiteouts and opaque dirs hide lower con
   mounted = false;
   assert.deepEqual(await readdir(merged), []);
 });
+
+test("packLayerDiff() turns overlay whiteouts back into OCI whiteouts (round trip through NativeHost)", async (t) => {
+  const { packLayerDiff } = await import("./pack-dir.js");
+  const { extractLayer } = await import("./extract-layer.js");
+  const { FakeHost } = await import("../../kernel/fake-host.js");
+  const { S_IFCHR } = await import("../../kernel/host.js");
+  const d = await mkdtemp(join(tmpdir(), "berth-diff-root-"));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  const host = new NativeHost();
+  await mkdir(join(d, "a"));
+  await extractLayer(Readable.from([await makeTar([
+    { name: "etc/.wh.passwd" },
+    { name: "var cache/.wh..wh..opq" },
+    { name: "var cache/new", data: "n" },
+  ])]), join(d, "a"), host);
+  const fake = new FakeHost();
+  await mkdir(join(d, "b"));
+  await extractLayer(await packLayerDiff(join(d, "a"), host), join(d, "b"), fake);
+  assert.deepEqual(fake.calls, [
+    { op: "mknod", path: join(d, "b", "etc/passwd"), mode: S_IFCHR, major: 0, minor: 0 },
+    { op: "setxattr", path: join(d, "b", "var cache"), name: "trusted.overlay.opaque", value: "y" },
+  ]);
+  assert.equal(await readFile(join(d, "b", "var cache/new"), "utf8"), "n");
+});

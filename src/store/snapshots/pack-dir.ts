@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
+import type { Host } from "../../kernel/host.js";
 
 /** Options for `packDirectory`. */
 export interface PackOptions {
@@ -15,6 +16,12 @@ export interface PackOptions {
   /** Force this owner on every entry. @default the files' owners */
   uid?: number;
   gid?: number;
+  /**
+   * Convert overlayfs whiteouts back to OCI ones: 0:0 character devices become
+   * `.wh.<name>` files and directories in `opaque` (absolute paths) get a
+   * `.wh..wh..opq` entry, as Docker's overlay2 diff does.
+   */
+  overlayWhiteouts?: { opaque: ReadonlySet<string> };
 }
 
 /** A tar stream of the content of `dir` (paths relative, directories with a trailing slash). */
@@ -41,6 +48,9 @@ export function packDirectory(dir: string, options: PackOptions = {}): Readable 
         });
       if (st.isDirectory()) {
         await entry({ ...base, name: `${r}/`, type: "directory" });
+        if (options.overlayWhiteouts?.opaque.has(abs) === true) {
+          await entry({ ...base, mode: base.mode & 0o777, name: `${r}/.wh..wh..opq`, type: "file" }, Buffer.alloc(0));
+        }
         await walk(r);
       } else if (st.isSymbolicLink()) {
         await entry({ ...base, name: r, type: "symlink", linkname: await readlink(abs) });
@@ -56,6 +66,10 @@ export function packDirectory(dir: string, options: PackOptions = {}): Readable 
           const sink = pack.entry({ ...base, name: r, type: "file", size: st.size }, (err) => (err ? reject(err) : resolve()));
           createReadStream(abs).on("error", reject).pipe(sink as unknown as NodeJS.WritableStream);
         });
+      } else if (options.overlayWhiteouts !== undefined && st.isCharacterDevice() && st.rdev === 0) {
+        const slash = r.lastIndexOf("/");
+        const wh = slash === -1 ? `.wh.${r}` : `${r.slice(0, slash)}/.wh.${r.slice(slash + 1)}`;
+        await entry({ ...base, mode: 0o600, name: wh, type: "file" }, Buffer.alloc(0));
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         await entry({
           ...base, name: r, type: st.isCharacterDevice() ? "character-device" : "block-device",
@@ -79,4 +93,14 @@ function devMajor(rdev: number): number {
 function devMinor(rdev: number): number {
   const r = BigInt(rdev);
   return Number((r & 0xffn) | ((r >> 12n) & ~0xffn));
+}
+
+/**
+ * A layer tarball of an overlay upper (or diff) directory: overlay whiteouts become OCI
+ * whiteouts, the opaque markers found with one `findXattrs` call.
+ */
+export async function packLayerDiff(dir: string, host: Host, options: Omit<PackOptions, "overlayWhiteouts"> = {}): Promise<Readable> {
+  const attrs = await host.findXattrs(dir, "trusted.overlay.opaque");
+  const opaque = new Set([...attrs].filter(([, v]) => v === "y").map(([p]) => p));
+  return packDirectory(dir, { ...options, overlayWhiteouts: { opaque } });
 }
