@@ -5,7 +5,10 @@
  */
 import { BerthError, type ErrorKind } from "../shared/errors.js";
 
-/** The spec's codes plus distribution's RANGE_INVALID, TAG_INVALID, PAGINATION_NUMBER_INVALID, UNKNOWN. */
+/**
+ * The spec's codes (its "code-1" to "code-15"; a JSON error body MUST use one of them),
+ * plus UNKNOWN for 500s, as distribution answers them.
+ */
 export type RegistryErrorCode =
   | "BLOB_UNKNOWN"
   | "BLOB_UPLOAD_INVALID"
@@ -21,9 +24,6 @@ export type RegistryErrorCode =
   | "DENIED"
   | "UNSUPPORTED"
   | "TOOMANYREQUESTS"
-  | "RANGE_INVALID"
-  | "TAG_INVALID"
-  | "PAGINATION_NUMBER_INVALID"
   | "UNKNOWN";
 
 /** Default HTTP status per code (distribution's registry/api/errcode table). */
@@ -42,9 +42,6 @@ export const STATUS_OF: Readonly<Record<RegistryErrorCode, number>> = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
-  RANGE_INVALID: 416,
-  TAG_INVALID: 400,
-  PAGINATION_NUMBER_INVALID: 400,
   UNKNOWN: 500,
 };
 
@@ -58,16 +55,27 @@ function kindOfStatus(status: number): ErrorKind {
   return "invalid-argument";
 }
 
-/** An error the registry answers with: a spec code, an HTTP status, optional detail and headers. */
+/** One entry of the spec's error body. */
+export interface ErrorEntry {
+  code: RegistryErrorCode;
+  message: string;
+  detail?: unknown;
+}
+
+/**
+ * An error the registry answers with: a spec code, an HTTP status, optional detail and
+ * headers, and optionally more entries of the same response (one per unknown blob).
+ */
 export class RegistryError extends BerthError {
   readonly code: RegistryErrorCode;
   readonly status: number;
   readonly detail: unknown;
   readonly headers: Readonly<Record<string, string>>;
+  readonly more: readonly ErrorEntry[];
   constructor(
     code: RegistryErrorCode,
     message: string,
-    options: { status?: number; detail?: unknown; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { status?: number; detail?: unknown; headers?: Record<string, string>; cause?: unknown; more?: ErrorEntry[] } = {},
   ) {
     const status = options.status ?? STATUS_OF[code];
     super(kindOfStatus(status), message, { cause: options.cause });
@@ -76,13 +84,14 @@ export class RegistryError extends BerthError {
     this.status = status;
     this.detail = options.detail;
     this.headers = options.headers ?? {};
+    this.more = options.more ?? [];
   }
 
   /** The spec's JSON error body. */
-  body(): { errors: Array<{ code: string; message: string; detail?: unknown }> } {
-    const e: { code: string; message: string; detail?: unknown } = { code: this.code, message: this.message };
+  body(): { errors: ErrorEntry[] } {
+    const e: ErrorEntry = { code: this.code, message: this.message };
     if (this.detail !== undefined) e.detail = this.detail;
-    return { errors: [e] };
+    return { errors: [e, ...this.more] };
   }
 }
 
@@ -90,7 +99,7 @@ export class RegistryError extends BerthError {
 export function registryError(
   code: RegistryErrorCode,
   message: string,
-  options?: { status?: number; detail?: unknown; headers?: Record<string, string>; cause?: unknown },
+  options?: { status?: number; detail?: unknown; headers?: Record<string, string>; cause?: unknown; more?: ErrorEntry[] },
 ): RegistryError {
   return new RegistryError(code, message, options);
 }

@@ -34,7 +34,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
   return { start, end: Math.min(end, size - 1) };
 }
 
-/** Parse an upload's `Content-Range`; undefined when absent, BLOB_UPLOAD_INVALID when malformed. */
+/** Parse an upload's `Content-Range`; undefined when absent, BLOB_UPLOAD_INVALID (400, 416 for end < start) when malformed. */
 export function parseContentRange(header: string | undefined): ByteRange | undefined {
   if (header === undefined || header.trim() === "") return undefined;
   const m = /^\s*(?:bytes[ =])?\s*(\d+)-(\d+)\s*$/i.exec(header);
@@ -42,7 +42,7 @@ export function parseContentRange(header: string | undefined): ByteRange | undef
   const start = Number(m[1]);
   const end = Number(m[2]);
   if (end < start || !Number.isSafeInteger(end)) {
-    throw registryError("RANGE_INVALID", `invalid Content-Range "${header}"`);
+    throw registryError("BLOB_UPLOAD_INVALID", `invalid Content-Range "${header}"`, { status: 416 });
   }
   return { start, end };
 }

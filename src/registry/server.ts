@@ -11,7 +11,7 @@ import { kindOf } from "../shared/errors.js";
 import { nullLogger, type Logger } from "../shared/logger.js";
 import { Authorizer, type RegistryAuthOptions } from "./auth/authorizer.js";
 import type { Access } from "./auth/token.js";
-import { registryError, RegistryError } from "./errors.js";
+import { registryError, RegistryError, type ErrorEntry } from "./errors.js";
 import { MAX_MANIFEST_BYTES, MEDIA_TYPES, parseManifest } from "./manifest.js";
 import { assertName, isValidName, isValidTag, looksLikeDigest, parseDigest, type ParsedDigest } from "./names.js";
 import { parseContentRange, parseRangeHeader } from "./ranges.js";
@@ -114,7 +114,7 @@ function hasBody(req: IncomingMessage): boolean {
 function pageSize(query: URLSearchParams): number | undefined {
   const n = query.get("n");
   if (n === null || n === "") return undefined;
-  if (!/^\d+$/.test(n)) throw registryError("PAGINATION_NUMBER_INVALID", `invalid number of results "${n}"`);
+  if (!/^\d+$/.test(n)) throw registryError("UNSUPPORTED", `invalid number of results "${n}"`, { status: 400 });
   return Number(n);
 }
 
@@ -238,7 +238,8 @@ class RegistryHandler {
 
   private async resolveManifest(st: RegistryStorage, name: string, ref: string): Promise<ParsedDigest> {
     if (looksLikeDigest(ref)) return parseDigest(ref);
-    if (!isValidTag(ref)) throw registryError("TAG_INVALID", "invalid tag", { detail: { tag: ref } });
+    // no such tag can exist (distribution's router answers 404 as well)
+    if (!isValidTag(ref)) throw manifestUnknown(ref);
     const target = await st.repos.getTag(name, ref);
     if (target === undefined) throw manifestUnknown(ref);
     return parseDigest(target);
@@ -263,7 +264,7 @@ class RegistryHandler {
   ): Promise<void> {
     const byDigest = looksLikeDigest(ref) ? parseDigest(ref) : undefined;
     const tags = byDigest ? query.getAll("tag") : [ref];
-    for (const t of tags) if (!isValidTag(t)) throw registryError("TAG_INVALID", "invalid tag", { detail: { tag: t } });
+    for (const t of tags) if (!isValidTag(t)) throw registryError("MANIFEST_INVALID", "invalid tag", { detail: { tag: t } });
     const tooLarge = () =>
       registryError("MANIFEST_INVALID", `manifest exceeds ${this.maxManifest} bytes`, {
         status: 413, detail: { limit: this.maxManifest },
@@ -279,17 +280,20 @@ class RegistryHandler {
         detail: { expected: byDigest.digest, actual: d.digest },
       });
     }
+    const unknown: ErrorEntry[] = [];
     for (const b of m.blobs) {
       if (b.urls !== undefined) continue; // foreign layer: not held by registries
       if (!(await st.repos.hasBlobLink(name, b.digest)) || (await st.blobs.size(b.digest)) === undefined) {
-        throw registryError("MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", { detail: { digest: b.digest.digest } });
+        unknown.push({ code: "MANIFEST_BLOB_UNKNOWN", message: "blob unknown to registry", detail: { digest: b.digest.digest } });
       }
     }
     for (const c of m.children) {
       if ((await st.repos.getManifest(name, c.digest)) === undefined) {
-        throw registryError("MANIFEST_BLOB_UNKNOWN", "manifest unknown to registry", { detail: { digest: c.digest.digest } });
+        unknown.push({ code: "MANIFEST_BLOB_UNKNOWN", message: "manifest unknown to registry", detail: { digest: c.digest.digest } });
       }
     }
+    const [first, ...rest] = unknown;
+    if (first) throw registryError(first.code, first.message, { detail: first.detail, more: rest });
     await st.blobs.putBuffer(body, algorithm);
     await st.repos.putManifest(name, d, {
       mediaType: m.mediaType,
@@ -312,8 +316,7 @@ class RegistryHandler {
       const d = parseDigest(ref);
       if (!(await st.repos.deleteManifest(name, d))) throw manifestUnknown(ref);
     } else {
-      if (!isValidTag(ref)) throw registryError("TAG_INVALID", "invalid tag", { detail: { tag: ref } });
-      if (!(await st.repos.deleteTag(name, ref))) throw manifestUnknown(ref);
+      if (!isValidTag(ref) || !(await st.repos.deleteTag(name, ref))) throw manifestUnknown(ref);
     }
     sendEmpty(res, 202);
   }
@@ -353,7 +356,8 @@ class RegistryHandler {
     };
     const range = req.method === "GET" ? parseRangeHeader(req.headers.range, size) : undefined;
     if (range === "unsatisfiable") {
-      throw registryError("RANGE_INVALID", `requested range not satisfiable for a blob of ${size} bytes`, {
+      throw registryError("SIZE_INVALID", `requested range not satisfiable for a blob of ${size} bytes`, {
+        status: 416,
         headers: { "Content-Range": `bytes */${size}` },
       });
     }
@@ -425,7 +429,14 @@ class RegistryHandler {
     }
     if (method === "PATCH") {
       const range = parseContentRange(req.headers["content-range"]);
-      const s = await st.uploads.append(name, id, req, range);
+      const s = await st.uploads.append(name, id, req, range).catch((err: unknown) => {
+        if (err instanceof RegistryError && err.status === 416) {
+          throw registryError(err.code, err.message, {
+            status: 416, detail: err.detail, headers: { ...err.headers, Location: location, "Docker-Upload-UUID": id },
+          });
+        }
+        throw err;
+      });
       return sendEmpty(res, 202, { Location: location, Range: uploadRange(s.size), "Docker-Upload-UUID": id });
     }
     // PUT: an optional last chunk, then verify and commit

@@ -89,7 +89,7 @@ export class UploadStore {
 
   /**
    * Append `source` to the session. With `range`, its start must equal the current
-   * offset (RANGE_INVALID, 416) and exactly end-start+1 bytes must arrive
+   * offset (BLOB_UPLOAD_INVALID with 416) and exactly end-start+1 bytes must arrive
    * (SIZE_INVALID). Returns the new status.
    */
   async append(repo: string, id: string, source: Readable, range?: ChunkRange): Promise<UploadStatus> {
@@ -97,7 +97,8 @@ export class UploadStore {
       const st = await this.get(repo, id);
       if (range !== undefined && range.start !== st.size) {
         source.resume();
-        throw registryError("RANGE_INVALID", `chunk starts at ${range.start} but the upload is at ${st.size}`, {
+        throw registryError("BLOB_UPLOAD_INVALID", `chunk starts at ${range.start} but the upload is at ${st.size}`, {
+          status: 416,
           detail: { offset: st.size },
           headers: rangeHeaders(st.size),
         });
