@@ -205,3 +205,27 @@ test("ImageService.list() filters by dangling and reference, and rejects unknown
   assert.deepEqual((await images.list({ filters: { reference: ["web/*"] } })).map((i) => i.RepoTags), [["web/app:1"]]);
   await assert.rejects(images.list({ filters: { bogus: ["x"] } }), /invalid filter 'bogus'/);
 });
+
+test("ImageService.load() reads the legacy docker save layout with symlinked layer.tar files", async (t) => {
+  const { images } = await service(t);
+  const { createHash } = await import("node:crypto");
+  const layer = await makeTar([{ name: "hello", data: "hi" }]);
+  const diff = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
+  const config = JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["sh"] }, rootfs: { type: "layers", diff_ids: [diff, diff] }, history: [{ created_by: "a" }, { created_by: "b" }] });
+  const configHex = createHash("sha256").update(config).digest("hex");
+  const archive = await makeTar([
+    { name: "aaa/", type: "directory" },
+    { name: "aaa/VERSION", data: "1.0" },
+    { name: "aaa/layer.tar", data: layer },
+    { name: "bbb/", type: "directory" },
+    { name: "bbb/layer.tar", type: "symlink", linkname: "../aaa/layer.tar" },
+    { name: `${configHex}.json`, data: config },
+    { name: "manifest.json", data: JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ["legacy:1"], Layers: ["aaa/layer.tar", "bbb/layer.tar"] }]) },
+    { name: "repositories", data: JSON.stringify({ legacy: { 1: "bbb" } }) },
+  ]);
+  assert.deepEqual(await images.load(Readable.from([archive])), ["Loaded image: legacy:1"]);
+  const ins = await images.inspect("legacy:1");
+  assert.equal(ins.Id, `sha256:${configHex}`);
+  assert.deepEqual(ins.RootFS.Layers, [diff, diff]);
+  assert.deepEqual((await images.history("legacy:1")).map((h) => h.CreatedBy), ["b", "a"]);
+});
