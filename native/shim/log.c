@@ -1,0 +1,272 @@
+/* The json-file log driver: Docker's format, so `docker logs` style readers work on it.
+ * {"log":"<line with its \n>","stream":"stdout","time":"<RFC3339, 9 digits>Z"} per line;
+ * a line longer than 16 KiB is cut into partial entries without the \n (daemon/logger
+ * copier.go and jsonfilelog.go). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "shim.h"
+
+static const char hex[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when invalid (Go's utf8.DecodeRune
+ * rules: no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t
+utf8_len (const unsigned char *p, size_t n, unsigned *cp)
+{
+  unsigned c = p[0];
+  size_t need;
+  unsigned min;
+  if (c < 0x80)
+    {
+      *cp = c;
+      return 1;
+    }
+  if ((c & 0xe0) == 0xc0)
+    need = 2, min = 0x80, c &= 0x1f;
+  else if ((c & 0xf0) == 0xe0)
+    need = 3, min = 0x800, c &= 0x0f;
+  else if ((c & 0xf8) == 0xf0)
+    need = 4, min = 0x10000, c &= 0x07;
+  else
+    return 0;
+  if (n < need)
+    return 0;
+  for (size_t i = 1; i < need; i++)
+    {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      c = (c << 6) | (p[i] & 0x3f);
+    }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *cp = c;
+  return need;
+}
+
+size_t
+shim_json_bytes (char *out, const unsigned char *data, size_t len)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < len;)
+    {
+      unsigned cp;
+      size_t n = utf8_len (data + i, len - i, &cp);
+      if (n == 0)
+        {
+          memcpy (out + o, "\\ufffd", 6);
+          o += 6;
+          i++;
+          continue;
+        }
+      if (n > 1)
+        {
+          if (cp == 0x2028 || cp == 0x2029)
+            {
+              memcpy (out + o, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+              o += 6;
+            }
+          else
+            {
+              memcpy (out + o, data + i, n);
+              o += n;
+            }
+          i += n;
+          continue;
+        }
+      unsigned char c = data[i++];
+      switch (c)
+        {
+        case '"':
+        case '\\':
+          out[o++] = '\\';
+          out[o++] = (char) c;
+          break;
+        case '\n':
+          out[o++] = '\\';
+          out[o++] = 'n';
+          break;
+        case '\r':
+          out[o++] = '\\';
+          out[o++] = 'r';
+          break;
+        case '\t':
+          out[o++] = '\\';
+          out[o++] = 't';
+          break;
+        default:
+          if (c < 0x20 || c == '<' || c == '>' || c == '&')
+            {
+              memcpy (out + o, "\\u00", 4);
+              out[o + 4] = hex[c >> 4];
+              out[o + 5] = hex[c & 15];
+              o += 6;
+            }
+          else
+            out[o++] = (char) c;
+        }
+    }
+  return o;
+}
+
+void
+shim_format_time (char *buf, size_t size, const struct timespec *ts)
+{
+  struct tm tm;
+  time_t s = ts->tv_sec;
+  gmtime_r (&s, &tm);
+  size_t n = strftime (buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, size - n, ".%09ldZ", ts->tv_nsec);
+}
+
+size_t
+shim_log_entry_max (size_t len)
+{
+  return 6 * (len + 1) + 128;
+}
+
+size_t
+shim_log_format (char *out, const char *data, size_t len, int newline, const char *stream, const struct timespec *ts)
+{
+  size_t o = 0;
+  memcpy (out, "{\"log\":\"", 8);
+  o = 8;
+  o += shim_json_bytes (out + o, (const unsigned char *) data, len);
+  if (newline)
+    {
+      memcpy (out + o, "\\n", 2);
+      o += 2;
+    }
+  char t[64];
+  shim_format_time (t, sizeof t, ts);
+  o += (size_t) sprintf (out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+  return o;
+}
+
+int
+shim_log_open (struct shim_log *log, const char *path, long long max_size, int max_file, berth_error_t *err)
+{
+  log->fd = -1;
+  log->path = path;
+  log->size = 0;
+  log->max_size = max_size;
+  log->max_file = max_file < 1 ? 1 : max_file;
+  if (path == NULL)
+    return 0;
+  log->fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (log->fd < 0)
+    return berth_make_error_path (err, errno, path, "open log `%s`", path);
+  struct stat st;
+  if (fstat (log->fd, &st) < 0)
+    return berth_make_error_path (err, errno, path, "fstat `%s`", path);
+  log->size = st.st_size;
+  return 0;
+}
+
+/* Docker's rotation (loggerutils.LogFile): path.N-1 → path.N … path → path.1, then a fresh
+ * file; with max-file 1 the file is truncated. */
+static void
+rotate (struct shim_log *log)
+{
+  if (log->max_file <= 1)
+    {
+      if (ftruncate (log->fd, 0) < 0)
+        shim_diag ("warning", "truncate log `%s`: %s", log->path, strerror (errno));
+      log->size = 0;
+      return;
+    }
+  char from[4096], to[4096];
+  for (int i = log->max_file - 1; i >= 1; i--)
+    {
+      snprintf (to, sizeof to, "%s.%d", log->path, i);
+      if (i == 1)
+        snprintf (from, sizeof from, "%s", log->path);
+      else
+        snprintf (from, sizeof from, "%s.%d", log->path, i - 1);
+      if (rename (from, to) < 0 && errno != ENOENT)
+        shim_diag ("warning", "rotate log `%s`: %s", from, strerror (errno));
+    }
+  int fd = open (log->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0)
+    {
+      shim_diag ("warning", "reopen log `%s`: %s", log->path, strerror (errno));
+      return; /* keep writing to the renamed file rather than lose lines */
+    }
+  close (log->fd);
+  log->fd = fd;
+  log->size = 0;
+}
+
+static void
+write_entry (struct shim_log *log, const char *stream, const char *data, size_t len, int newline)
+{
+  /* One entry is at most 16 KiB of input: 6x for escapes plus the envelope. */
+  static char out[6 * (SHIM_LINE_MAX + 1) + 128];
+  if (log->fd < 0)
+    return;
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  size_t n = shim_log_format (out, data, len, newline, stream, &ts);
+  if (log->max_size > 0 && log->size > 0 && log->size + (long long) n > log->max_size)
+    rotate (log);
+  berth_error_t err = NULL;
+  if (berth_write_all (log->fd, out, n, &err) < 0)
+    {
+      shim_diag ("warning", "write log `%s`: %s", log->path, strerror (err->status));
+      berth_error_release (&err);
+      return;
+    }
+  log->size += (long long) n;
+}
+
+void
+shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, size_t n)
+{
+  while (n > 0)
+    {
+      const char *nl = memchr (data, '\n', n);
+      size_t take = nl != NULL ? (size_t) (nl - data) : n;
+      size_t room = SHIM_LINE_MAX - lb->len;
+      if (take >= room)
+        {
+          /* The buffer fills before the line ends: a partial entry, no \n. */
+          memcpy (lb->buf + lb->len, data, room);
+          write_entry (log, lb->stream, lb->buf, SHIM_LINE_MAX, 0);
+          lb->len = 0;
+          data += room;
+          n -= room;
+          continue;
+        }
+      if (nl == NULL)
+        {
+          memcpy (lb->buf + lb->len, data, take);
+          lb->len += take;
+          return;
+        }
+      if (lb->len == 0)
+        write_entry (log, lb->stream, data, take, 1);
+      else
+        {
+          memcpy (lb->buf + lb->len, data, take);
+          write_entry (log, lb->stream, lb->buf, lb->len + take, 1);
+          lb->len = 0;
+        }
+      data += take + 1;
+      n -= take + 1;
+    }
+}
+
+void
+shim_log_flush (struct shim_log *log, struct shim_linebuf *lb)
+{
+  if (lb->len > 0)
+    write_entry (log, lb->stream, lb->buf, lb->len, 1);
+  lb->len = 0;
+}

@@ -1,0 +1,833 @@
+/* The shim's event loop: one epoll set, no threads. It pumps the container's output into
+ * the log and to attached clients, feeds stdin from clients, serves requests on
+ * shim.sock, reaps (as a child subreaper) and keeps the exit status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "shim.h"
+
+/* Bounds: a client whose unsent output passes CLIENT_OUT_MAX is disconnected (the
+ * container never waits for a client); stdin from clients past STDIN_MAX pauses reading
+ * from them until the container has consumed it. */
+#define CLIENT_OUT_MAX (1u << 20)
+#define STDIN_MAX (1u << 20)
+#define FRAME_MAX (1u << 20)
+
+/* Frame types (mirror: src/runtime/shim/protocol.ts). */
+enum
+{
+  REQ_ATTACH = 'A',
+  REQ_STDIN = 'I',
+  REQ_STDIN_CLOSE = 'C',
+  REQ_RESIZE = 'R',
+  REQ_KILL = 'K',
+  REQ_WAIT = 'W',
+  REQ_STATE = 'S',
+  REQ_SHUTDOWN = 'Q',
+  MSG_REPLY = 'r',
+  MSG_STDOUT = 1,
+  MSG_STDERR = 2,
+  MSG_EXIT = 'x',
+};
+
+enum
+{
+  W_LISTEN,
+  W_SIGNAL,
+  W_PARENT,
+  W_OUT,
+  W_ERR,
+  W_STDIN,
+  W_TIMER,
+  W_CLIENT,
+};
+
+struct watch
+{
+  int kind;
+  int fd;
+};
+
+struct obuf
+{
+  char *data;
+  size_t off, len, cap;
+};
+
+struct client
+{
+  struct watch w; /* first: epoll data points here */
+  struct client *next;
+  int attached, want_stdin, waiting, closing, dead, paused;
+  uint32_t events;
+  unsigned char hdr[5];
+  size_t hlen;
+  char *payload;
+  size_t plen, pgot;
+  struct obuf out;
+};
+
+static struct
+{
+  const struct shim_config *cfg;
+  int ep, dirfd;
+  struct watch listen_w, sig_w, parent_w, out_w, err_w, stdin_w, timer_w;
+  uint32_t stdin_events;
+  struct shim_child *child;
+  int master;
+  int execed, failed, exited, quit, stdin_closing;
+  int exit_code, exit_signal;
+  char exited_at[64];
+  struct shim_log *log;
+  struct shim_linebuf lout, lerr;
+  struct obuf stdin_buf;
+  struct client *clients;
+} S;
+
+static int
+obuf_append (struct obuf *b, const void *data, size_t len, size_t limit)
+{
+  if (b->len - b->off + len > limit)
+    return -1;
+  if (b->off > 0 && b->len + len > b->cap)
+    {
+      memmove (b->data, b->data + b->off, b->len - b->off);
+      b->len -= b->off;
+      b->off = 0;
+    }
+  if (b->len + len > b->cap)
+    {
+      size_t cap = b->cap ? b->cap : 4096;
+      while (cap < b->len + len)
+        cap *= 2;
+      char *p = realloc (b->data, cap);
+      if (p == NULL)
+        return -1;
+      b->data = p;
+      b->cap = cap;
+    }
+  memcpy (b->data + b->len, data, len);
+  b->len += len;
+  return 0;
+}
+
+static size_t
+obuf_pending (const struct obuf *b)
+{
+  return b->len - b->off;
+}
+
+static void
+obuf_release (struct obuf *b)
+{
+  free (b->data);
+  memset (b, 0, sizeof *b);
+}
+
+/* Write what the fd accepts; -1 on a real error. Frees the memory once empty, so an idle
+ * shim keeps no buffers. */
+static int
+obuf_flush (struct obuf *b, int fd)
+{
+  while (obuf_pending (b) > 0)
+    {
+      ssize_t n = send (fd, b->data + b->off, obuf_pending (b), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == ENOTSOCK)
+        n = write (fd, b->data + b->off, obuf_pending (b));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return 0;
+      if (n < 0)
+        return -1;
+      b->off += (size_t) n;
+    }
+  obuf_release (b);
+  return 0;
+}
+
+static void
+ep_set (int fd, struct watch *w, uint32_t events, int op)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = w };
+  if (epoll_ctl (S.ep, op, fd, &ev) < 0)
+    shim_diag ("warning", "epoll_ctl %d on fd %d: %s", op, fd, strerror (errno));
+}
+
+static void
+ep_del (int fd)
+{
+  if (epoll_ctl (S.ep, EPOLL_CTL_DEL, fd, NULL) < 0)
+    shim_diag ("warning", "epoll_ctl del fd %d: %s", fd, strerror (errno));
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static void
+client_close (struct client *c)
+{
+  if (c->dead)
+    return;
+  c->dead = 1;
+  ep_del (c->w.fd);
+  close (c->w.fd);
+  obuf_release (&c->out);
+  free (c->payload);
+  c->payload = NULL;
+}
+
+static void
+client_update (struct client *c)
+{
+  uint32_t ev = (c->paused || c->closing ? 0 : EPOLLIN) | (obuf_pending (&c->out) ? EPOLLOUT : 0);
+  if (ev != c->events)
+    {
+      c->events = ev;
+      ep_set (c->w.fd, &c->w, ev, EPOLL_CTL_MOD);
+    }
+}
+
+static void
+client_flush (struct client *c)
+{
+  if (c->dead)
+    return;
+  if (obuf_flush (&c->out, c->w.fd) < 0)
+    {
+      client_close (c);
+      return;
+    }
+  if (c->closing && obuf_pending (&c->out) == 0)
+    {
+      client_close (c);
+      return;
+    }
+  client_update (c);
+}
+
+static void
+client_send (struct client *c, int type, const void *data, size_t len)
+{
+  unsigned char hdr[5] = { (unsigned char) type, (unsigned char) len, (unsigned char) (len >> 8), (unsigned char) (len >> 16),
+                           (unsigned char) (len >> 24) };
+  if (c->dead)
+    return;
+  if (obuf_append (&c->out, hdr, sizeof hdr, CLIENT_OUT_MAX) < 0 || obuf_append (&c->out, data, len, CLIENT_OUT_MAX) < 0)
+    {
+      shim_diag ("warning", "client on fd %d is too slow: %zu bytes unsent, disconnected", c->w.fd, obuf_pending (&c->out));
+      client_close (c);
+      return;
+    }
+  client_flush (c);
+}
+
+static void
+reply (struct client *c, const char *json)
+{
+  client_send (c, MSG_REPLY, json, strlen (json));
+}
+
+static void
+reply_error (struct client *c, int errnum, const char *what)
+{
+  char line[512], esc[400] = "";
+  berth_json_escape (esc, sizeof esc, what);
+  snprintf (line, sizeof line, "{\"error\":\"%s\",\"errno\":%d}", esc, errnum);
+  reply (c, line);
+}
+
+static void
+exit_json (char *buf, size_t size)
+{
+  snprintf (buf, size, "{\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"oomKilled\":false}", S.exit_code,
+            S.exit_signal, S.exited_at);
+}
+
+/* ---------------------------------------------------------------- stdin */
+
+static void
+stdin_close_now (void)
+{
+  if (S.stdin_w.fd < 0)
+    return;
+  ep_del (S.stdin_w.fd);
+  close (S.stdin_w.fd);
+  S.stdin_w.fd = -1;
+  obuf_release (&S.stdin_buf);
+}
+
+static void
+stdin_flush (void)
+{
+  if (S.stdin_w.fd < 0)
+    return;
+  if (obuf_flush (&S.stdin_buf, S.stdin_w.fd) < 0)
+    {
+      /* EPIPE: the container closed its stdin; what clients send is dropped. */
+      stdin_close_now ();
+      return;
+    }
+  if (obuf_pending (&S.stdin_buf) == 0 && S.stdin_closing)
+    {
+      stdin_close_now ();
+      return;
+    }
+  uint32_t ev = obuf_pending (&S.stdin_buf) ? EPOLLOUT : 0;
+  if (ev != S.stdin_events)
+    {
+      S.stdin_events = ev;
+      ep_set (S.stdin_w.fd, &S.stdin_w, ev, EPOLL_CTL_MOD);
+    }
+  if (obuf_pending (&S.stdin_buf) < STDIN_MAX / 2)
+    for (struct client *c = S.clients; c != NULL; c = c->next)
+      if (c->paused && !c->dead)
+        {
+          c->paused = 0;
+          client_update (c);
+        }
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void
+state_json (char *buf, size_t size)
+{
+  if (S.exited)
+    {
+      char e[256];
+      exit_json (e, sizeof e);
+      snprintf (buf, size, "{\"pid\":%d,\"status\":\"exited\",\"exit\":%s}", S.child->pid, e);
+    }
+  else
+    snprintf (buf, size, "{\"pid\":%d,\"status\":\"%s\"}", S.child->pid, S.execed ? "running" : "created");
+}
+
+static uint32_t
+le32 (const char *p)
+{
+  const unsigned char *u = (const unsigned char *) p;
+  return u[0] | (u[1] << 8) | (u[2] << 16) | ((uint32_t) u[3] << 24);
+}
+
+static void
+handle_request (struct client *c, int type, const char *p, size_t len)
+{
+  char buf[512];
+  switch (type)
+    {
+    case REQ_ATTACH:
+      c->attached = 1;
+      c->want_stdin = len >= 1 && (p[0] & 1) && S.cfg->open_stdin;
+      reply (c, "{}");
+      if (S.exited)
+        {
+          exit_json (buf, sizeof buf);
+          client_send (c, MSG_EXIT, buf, strlen (buf));
+          c->closing = 1;
+          client_flush (c);
+        }
+      return;
+    case REQ_STDIN:
+      if (!c->want_stdin || S.stdin_w.fd < 0 || S.stdin_closing)
+        return; /* stream frames get no reply; stdin that nobody can take is dropped */
+      if (obuf_append (&S.stdin_buf, p, len, STDIN_MAX + FRAME_MAX) < 0)
+        {
+          shim_diag ("warning", "stdin buffer full: %zu bytes dropped", len);
+          return;
+        }
+      if (obuf_pending (&S.stdin_buf) >= STDIN_MAX)
+        {
+          c->paused = 1;
+          client_update (c);
+        }
+      stdin_flush ();
+      return;
+    case REQ_STDIN_CLOSE:
+      /* A pty has no half-close: with a terminal the container's stdin stays open. */
+      if (c->want_stdin && !S.cfg->terminal && S.stdin_w.fd >= 0)
+        {
+          S.stdin_closing = 1;
+          stdin_flush ();
+        }
+      return;
+    case REQ_RESIZE:
+      {
+        if (len < 4)
+          return reply_error (c, EINVAL, "resize: short request");
+        struct winsize ws = { .ws_row = (unsigned short) ((unsigned char) p[0] | ((unsigned char) p[1] << 8)),
+                              .ws_col = (unsigned short) ((unsigned char) p[2] | ((unsigned char) p[3] << 8)) };
+        if (S.master < 0)
+          return reply_error (c, ENOTTY, "resize: the container has no terminal");
+        if (ioctl (S.master, TIOCSWINSZ, &ws) < 0)
+          return reply_error (c, errno, "resize: ioctl TIOCSWINSZ");
+        return reply (c, "{}");
+      }
+    case REQ_KILL:
+      {
+        if (len < 4)
+          return reply_error (c, EINVAL, "kill: short request");
+        int sig = (int) le32 (p);
+        if (S.exited)
+          return reply_error (c, ESRCH, "kill: the container is not running");
+        if (kill (S.child->pid, sig) < 0)
+          {
+            snprintf (buf, sizeof buf, "kill %d: %s", sig, strerror (errno));
+            return reply_error (c, errno, buf);
+          }
+        return reply (c, "{}");
+      }
+    case REQ_WAIT:
+      if (S.exited)
+        {
+          exit_json (buf, sizeof buf);
+          return reply (c, buf);
+        }
+      c->waiting = 1;
+      return;
+    case REQ_STATE:
+      state_json (buf, sizeof buf);
+      return reply (c, buf);
+    case REQ_SHUTDOWN:
+      if (!S.exited)
+        return reply_error (c, EBUSY, "shutdown: the container is running");
+      reply (c, "{}");
+      S.quit = 1;
+      return;
+    default:
+      snprintf (buf, sizeof buf, "unknown request type %d", type);
+      return reply_error (c, EINVAL, buf);
+    }
+}
+
+static void
+client_read (struct client *c)
+{
+  static char buf[65536];
+  ssize_t n = read (c->w.fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      client_close (c);
+      return;
+    }
+  for (size_t i = 0; i < (size_t) n && !c->dead;)
+    {
+      if (c->hlen < sizeof c->hdr)
+        {
+          c->hdr[c->hlen++] = (unsigned char) buf[i++];
+          if (c->hlen < sizeof c->hdr)
+            continue;
+          c->plen = le32 ((const char *) c->hdr + 1);
+          c->pgot = 0;
+          if (c->plen > FRAME_MAX)
+            {
+              shim_diag ("warning", "client on fd %d sent a %zu-byte frame, disconnected", c->w.fd, c->plen);
+              client_close (c);
+              return;
+            }
+          free (c->payload);
+          c->payload = c->plen ? malloc (c->plen) : NULL;
+          if (c->plen && c->payload == NULL)
+            {
+              client_close (c);
+              return;
+            }
+        }
+      size_t take = c->plen - c->pgot;
+      if (take > (size_t) n - i)
+        take = (size_t) n - i;
+      if (take)
+        memcpy (c->payload + c->pgot, buf + i, take);
+      c->pgot += take;
+      i += take;
+      if (c->pgot == c->plen)
+        {
+          c->hlen = 0;
+          handle_request (c, c->hdr[0], c->payload, c->plen);
+          free (c->payload);
+          c->payload = NULL;
+        }
+    }
+}
+
+static void
+accept_clients (void)
+{
+  for (;;)
+    {
+      int fd = accept4 (S.listen_w.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0)
+        {
+          if (errno != EAGAIN && errno != EINTR)
+            shim_diag ("warning", "accept: %s", strerror (errno));
+          return;
+        }
+      struct client *c = calloc (1, sizeof *c);
+      if (c == NULL)
+        {
+          close (fd);
+          return;
+        }
+      c->w.kind = W_CLIENT;
+      c->w.fd = fd;
+      c->events = EPOLLIN;
+      c->next = S.clients;
+      S.clients = c;
+      ep_set (fd, &c->w, EPOLLIN, EPOLL_CTL_ADD);
+    }
+}
+
+static void
+sweep_clients (void)
+{
+  for (struct client **pp = &S.clients; *pp != NULL;)
+    {
+      struct client *c = *pp;
+      if (c->dead)
+        {
+          *pp = c->next;
+          free (c);
+        }
+      else
+        pp = &c->next;
+    }
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void
+output_close (struct watch *w, struct shim_linebuf *lb)
+{
+  if (w->fd < 0)
+    return;
+  shim_log_flush (S.log, lb);
+  ep_del (w->fd);
+  close (w->fd);
+  if (w->fd == S.master)
+    S.master = -1;
+  w->fd = -1;
+}
+
+/* Read once from a stream: log it and copy it to every attached client. Returns 1 when
+ * data was read, 0 when none was ready, -1 at its end. */
+static int
+output_read (struct watch *w)
+{
+  static char buf[SHIM_LINE_MAX];
+  struct shim_linebuf *lb = w->kind == W_OUT ? &S.lout : &S.lerr;
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n <= 0)
+    {
+      /* EOF, or EIO from a pty master once every slave fd is closed. */
+      output_close (w, lb);
+      return -1;
+    }
+  shim_log_feed (S.log, lb, buf, (size_t) n);
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    if (c->attached && !c->dead && !c->closing)
+      client_send (c, w->kind == W_OUT ? MSG_STDOUT : MSG_STDERR, buf, (size_t) n);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- the child */
+
+static void
+on_parent (void)
+{
+  char data[64];
+  char cbuf[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n = recvmsg (S.parent_w.fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      /* The child's end is close-on-exec: EOF means execve succeeded (or it died). */
+      if (!S.failed)
+        S.execed = 1;
+      ep_del (S.parent_w.fd);
+      close (S.parent_w.fd);
+      S.parent_w.fd = -1;
+      return;
+    }
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN (sizeof (int)))
+      memcpy (&fd, CMSG_DATA (c), sizeof (int));
+  if (fd >= 0)
+    {
+      /* setup-console handed us the pty master: it is the container's stdout (and stdin). */
+      if (S.master >= 0 || fcntl (fd, F_SETFL, O_NONBLOCK) < 0)
+        {
+          close (fd);
+          return;
+        }
+      S.master = fd;
+      S.out_w.fd = fd;
+      ep_set (fd, &S.out_w, EPOLLIN, EPOLL_CTL_ADD);
+      if (S.cfg->open_stdin)
+        {
+          int in = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+          if (in < 0)
+            shim_diag ("warning", "dup pty master: %s", strerror (errno));
+          else
+            {
+              S.stdin_w.fd = in;
+              S.stdin_events = 0;
+              ep_set (in, &S.stdin_w, 0, EPOLL_CTL_ADD);
+            }
+        }
+      return;
+    }
+  if (memchr (data, 'E', (size_t) n) != NULL)
+    S.failed = 1;
+}
+
+static void
+write_exit_file (void)
+{
+  char buf[256];
+  exit_json (buf, sizeof buf);
+  strcat (buf, "\n");
+  int fd = openat (S.dirfd, "exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  berth_error_t err = NULL;
+  if (fd < 0)
+    {
+      shim_diag ("error", "write exit.json: open: %s", strerror (errno));
+      return;
+    }
+  if (berth_write_all (fd, buf, strlen (buf), &err) < 0 || fsync (fd) < 0)
+    {
+      shim_diag ("error", "write exit.json: %s", strerror (err != NULL ? err->status : errno));
+      berth_error_release (&err);
+      close (fd);
+      return;
+    }
+  close (fd);
+  if (renameat (S.dirfd, "exit.json.tmp", S.dirfd, "exit.json") < 0)
+    shim_diag ("error", "write exit.json: rename: %s", strerror (errno));
+}
+
+static void
+arm_timer (int seconds)
+{
+  struct itimerspec its = { .it_value = { .tv_sec = seconds > 0 ? seconds : 0, .tv_nsec = seconds > 0 ? 0 : 1 } };
+  if (timerfd_settime (S.timer_w.fd, 0, &its, NULL) < 0)
+    shim_diag ("warning", "timerfd_settime: %s", strerror (errno));
+}
+
+static void
+container_exited (int status)
+{
+  /* A failed plan reports "E" just before it exits: read it now, whatever the order of
+   * the events. */
+  while (S.parent_w.fd >= 0 && !S.failed)
+    {
+      char c;
+      ssize_t n = recv (S.parent_w.fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+      if (n <= 0)
+        break;
+      on_parent ();
+    }
+  if (S.failed)
+    {
+      shim_diag ("info", "container %s: the plan failed, exiting", S.cfg->id);
+      S.quit = 2;
+      return;
+    }
+  S.exited = 1;
+  if (WIFSIGNALED (status))
+    {
+      S.exit_signal = WTERMSIG (status);
+      S.exit_code = 128 + S.exit_signal;
+    }
+  else
+    S.exit_code = WEXITSTATUS (status);
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  shim_format_time (S.exited_at, sizeof S.exited_at, &ts);
+  /* Drain what the container wrote before it exited, so the log and attached clients
+   * have all of it before anyone hears of the exit. */
+  while (S.out_w.fd >= 0 && output_read (&S.out_w) > 0)
+    ;
+  while (S.err_w.fd >= 0 && output_read (&S.err_w) > 0)
+    ;
+  output_close (&S.out_w, &S.lout);
+  output_close (&S.err_w, &S.lerr);
+  stdin_close_now ();
+  write_exit_file ();
+  char buf[256];
+  exit_json (buf, sizeof buf);
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    {
+      if (c->dead)
+        continue;
+      if (c->waiting)
+        {
+          c->waiting = 0;
+          reply (c, buf);
+        }
+      if (c->attached && !c->closing)
+        {
+          client_send (c, MSG_EXIT, buf, strlen (buf));
+          c->closing = 1;
+          client_flush (c);
+        }
+    }
+  shim_diag ("info", "container %s exited: %s", S.cfg->id, buf);
+  arm_timer (S.cfg->exit_grace);
+}
+
+static void
+on_signal (void)
+{
+  struct signalfd_siginfo si;
+  while (read (S.sig_w.fd, &si, sizeof si) == sizeof si)
+    ;
+  for (;;)
+    {
+      int status;
+      pid_t pid = waitpid (-1, &status, WNOHANG);
+      if (pid <= 0)
+        return;
+      /* Other pids are orphans of the container's session: we are their subreaper. */
+      if (pid == S.child->pid && !S.exited)
+        container_exited (status);
+    }
+}
+
+/* ---------------------------------------------------------------- loop */
+
+int
+shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim_child *child, int out_fd, int err_fd,
+            int stdin_fd, struct shim_log *log)
+{
+  S.cfg = cfg;
+  S.dirfd = dirfd;
+  S.child = child;
+  S.log = log;
+  S.master = -1;
+  S.lout.stream = "stdout";
+  S.lerr.stream = "stderr";
+  S.ep = epoll_create1 (EPOLL_CLOEXEC);
+  if (S.ep < 0)
+    {
+      shim_diag ("error", "epoll_create1: %s", strerror (errno));
+      return 1;
+    }
+  sigset_t mask;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  S.sig_w = (struct watch) { W_SIGNAL, signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK) };
+  S.timer_w = (struct watch) { W_TIMER, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
+  if (S.sig_w.fd < 0 || S.timer_w.fd < 0)
+    {
+      shim_diag ("error", "signalfd/timerfd: %s", strerror (errno));
+      return 1;
+    }
+  S.listen_w = (struct watch) { W_LISTEN, listen_fd };
+  S.parent_w = (struct watch) { W_PARENT, child->parent_fd };
+  S.out_w = (struct watch) { W_OUT, out_fd };
+  S.err_w = (struct watch) { W_ERR, err_fd };
+  S.stdin_w = (struct watch) { W_STDIN, stdin_fd };
+  ep_set (S.listen_w.fd, &S.listen_w, EPOLLIN, EPOLL_CTL_ADD);
+  ep_set (S.sig_w.fd, &S.sig_w, EPOLLIN, EPOLL_CTL_ADD);
+  ep_set (S.timer_w.fd, &S.timer_w, EPOLLIN, EPOLL_CTL_ADD);
+  ep_set (S.parent_w.fd, &S.parent_w, EPOLLIN, EPOLL_CTL_ADD);
+  if (out_fd >= 0)
+    ep_set (out_fd, &S.out_w, EPOLLIN, EPOLL_CTL_ADD);
+  if (err_fd >= 0)
+    ep_set (err_fd, &S.err_w, EPOLLIN, EPOLL_CTL_ADD);
+  if (stdin_fd >= 0)
+    ep_set (stdin_fd, &S.stdin_w, 0, EPOLL_CTL_ADD);
+  /* A SIGCHLD may have come before the signalfd existed. */
+  on_signal ();
+
+  while (!S.quit)
+    {
+      struct epoll_event evs[16];
+      int n = epoll_wait (S.ep, evs, 16, -1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          shim_diag ("error", "epoll_wait: %s", strerror (errno));
+          return 1;
+        }
+      for (int i = 0; i < n && !S.quit; i++)
+        {
+          struct watch *w = evs[i].data.ptr;
+          uint32_t e = evs[i].events;
+          switch (w->kind)
+            {
+            case W_LISTEN:
+              accept_clients ();
+              break;
+            case W_SIGNAL:
+              on_signal ();
+              break;
+            case W_PARENT:
+              if (w->fd >= 0)
+                on_parent ();
+              break;
+            case W_OUT:
+            case W_ERR:
+              if (w->fd >= 0)
+                output_read (w);
+              break;
+            case W_STDIN:
+              if (w->fd >= 0 && (e & (EPOLLERR | EPOLLHUP)) && obuf_pending (&S.stdin_buf) == 0)
+                stdin_close_now ();
+              else
+                stdin_flush ();
+              break;
+            case W_TIMER:
+              shim_diag ("info", "container %s: grace period over, exiting", cfg->id);
+              S.quit = 1;
+              break;
+            case W_CLIENT:
+              {
+                struct client *c = (struct client *) w;
+                if (c->dead)
+                  break;
+                if (e & EPOLLOUT)
+                  client_flush (c);
+                if (!c->dead && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                  client_read (c);
+                break;
+              }
+            }
+        }
+      sweep_clients ();
+    }
+  /* Best effort: replies already queued (shutdown's) go out before we leave. */
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    if (!c->dead)
+      {
+        int fl = fcntl (c->w.fd, F_GETFL);
+        if (fl >= 0 && fcntl (c->w.fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+          obuf_flush (&c->out, c->w.fd);
+        client_close (c);
+      }
+  sweep_clients ();
+  return S.quit == 2 ? 1 : 0;
+}
