@@ -1,5 +1,5 @@
 /** The overlay layer store and layer extraction. */
-export { OverlayStore, type LayerInfo, type ApplyOptions } from "./overlay-store.js";
+export { OverlayStore, type LayerInfo, type ApplyOptions, type RwLayer } from "./overlay-store.js";
 export { extractLayer, safeParts, type ExtractResult } from "./extract-layer.js";
 export { chainId, chainIds } from "./chain-id.js";
 export { decompress, detectCompression, type Compression } from "./decompress.js";

@@ -68,3 +68,34 @@ test("packLayerDiff() turns overlay whiteouts back into OCI whiteouts (round tri
   ]);
   assert.equal(await readFile(join(d, "b", "var cache/new"), "utf8"), "n");
 });
+
+test("OverlayStore writable layer: a real overlay mount writes into its upper dir and diffs back to OCI", async (t) => {
+  const { packLayerDiff } = await import("./pack-dir.js");
+  const { extractLayer } = await import("./extract-layer.js");
+  const { FakeHost } = await import("../../kernel/fake-host.js");
+  const { writeFile, unlink } = await import("node:fs/promises");
+  const d = await mkdtemp(join(tmpdir(), "berth-rw-root-"));
+  const host = new NativeHost();
+  const store = await OverlayStore.open(join(d, "overlay"), host);
+  let mountedAt: string | undefined;
+  t.after(async () => {
+    if (mountedAt !== undefined) await host.umount(mountedAt, 2).catch(() => undefined);
+    await rm(d, { recursive: true, force: true });
+  });
+  const base = await store.applyLayer(Readable.from([await makeTar([{ name: "etc/", type: "directory" }, { name: "etc/motd", data: "hi" }])]));
+  await store.acquire(base.chainId);
+  const rw = await store.createRwLayer("ctr1", base.chainId);
+  mountedAt = await store.mountRwLayer("ctr1");
+  await writeFile(join(mountedAt, "etc", "new"), "n");
+  await unlink(join(mountedAt, "etc", "motd"));
+  await store.unmount(mountedAt);
+  mountedAt = undefined;
+  const back = new FakeHost();
+  const out = join(d, "out");
+  await mkdir(out);
+  await extractLayer(await packLayerDiff(rw.upper, host), out, back);
+  assert.equal(await readFile(join(out, "etc", "new"), "utf8"), "n");
+  assert.deepEqual(back.calls.map((c) => c.op === "mknod" ? c.path : c.op), [join(out, "etc", "motd")]);
+  await store.removeRwLayer("ctr1");
+  assert.equal((await store.get(base.chainId))?.refs, 1);
+});

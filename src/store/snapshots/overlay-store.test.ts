@@ -48,7 +48,7 @@ test("OverlayStore reference counts layers and removes them at zero", async (t) 
   assert.equal(await store.release(l.chainId), false);
   assert.equal(await store.release(l.chainId), true);
   assert.equal(await store.has(l.chainId), false);
-  assert.deepEqual(await readdir(root), ["l"]);
+  assert.deepEqual(await readdir(root), ["l", "rw"]);
   assert.deepEqual(await readdir(join(root, "l")), []);
 });
 
@@ -59,7 +59,7 @@ test("OverlayStore.applyLayer() leaves nothing behind on a hostile tar or a diff
     store.applyLayer(Readable.from([await makeTar([{ name: "a", data: "1" }])]), { expectedDiffId: `sha256:${"0".repeat(64)}` }),
     /does not match the diff id/,
   );
-  assert.deepEqual(await readdir(root), ["l"]);
+  assert.deepEqual(await readdir(root), ["l", "rw"]);
   assert.deepEqual(await readdir(join(root, "l")), []);
 });
 
@@ -71,7 +71,7 @@ test("OverlayStore.gc() removes unreferenced layers and open() removes crash lef
   await mkdir(join(root, ".tmp-crashed", "diff"), { recursive: true });
   await symlink("../gone/diff", join(root, "l", "DANGLING"));
   await OverlayStore.open(root, host);
-  assert.deepEqual(await readdir(root), ["l"]);
+  assert.deepEqual(await readdir(root), ["l", "rw"]);
   assert.deepEqual(await readdir(join(root, "l")), []);
 });
 
@@ -81,4 +81,30 @@ test("OverlayStore.applyLayer() refuses a missing parent", async (t) => {
     store.applyLayer(Readable.from([await makeTar([{ name: "a" }])]), { parent: `sha256:${"1".repeat(64)}` }),
     (e: Error & { kind?: string }) => e.kind === "not-found",
   );
+});
+
+test("OverlayStore writable layers reference their parent chain and mount with short relative options", async (t) => {
+  const { root, host, store } = await open(t);
+  const base = await store.applyLayer(Readable.from([await makeTar([{ name: "a", data: "1" }])]));
+  const top = await store.applyLayer(Readable.from([await makeTar([{ name: "b", data: "2" }])]), { parent: base.chainId });
+  const rw = await store.createRwLayer("c0ffee", top.chainId);
+  assert.equal(rw.upper, join(root, "rw", "c0ffee", "diff"));
+  assert.equal((await store.get(base.chainId))?.refs, 1);
+  assert.equal((await store.get(top.chainId))?.refs, 1);
+  await assert.rejects(store.createRwLayer("c0ffee", top.chainId), (e: Error & { kind?: string }) => e.kind === "conflict");
+  await assert.rejects(store.createRwLayer("../x", top.chainId), /invalid writable layer key/);
+  const at = await store.mountRwLayer("c0ffee");
+  assert.equal(at, rw.merged);
+  const topLink = (await readFile(join(root, top.chainId.slice(7), "link"), "utf8")).trim();
+  const baseLink = (await readFile(join(root, base.chainId.slice(7), "link"), "utf8")).trim();
+  assert.deepEqual(host.calls.at(-1), {
+    op: "mount", source: "overlay", target: rw.merged, fstype: "overlay", flags: 0,
+    data: `lowerdir=l/${topLink}:l/${baseLink},upperdir=rw/c0ffee/diff,workdir=rw/c0ffee/work`, cwd: root,
+  });
+  await store.removeRwLayer("c0ffee");
+  assert.equal(await store.getRwLayer("c0ffee"), undefined);
+  // The writable layer held the only references: its chain is gone with it.
+  assert.equal(await store.has(top.chainId), false);
+  assert.equal(await store.has(base.chainId), false);
+  assert.deepEqual(await readdir(join(root, "rw")), []);
 });

@@ -6,6 +6,7 @@
  *   overlay/<hex>/lower       "l/<parent short>:l/<grandparent short>:…" (absent for a base layer)
  *   overlay/<hex>/layer.json  { chainId, diffId, parent, size, refs }
  *   overlay/l/<short>         symlink to ../<hex>/diff, so many lowers fit in one mount's options
+ *   overlay/rw/<key>/{diff,work,merged,layer.json}   a container's writable layer on a parent
  *
  * Layers are extracted into a temp directory and renamed into place: a layer directory
  * is either complete or absent. Layers are reference-counted by their users (images).
@@ -52,6 +53,20 @@ function hexOf(id: string): string {
   return id.slice(7);
 }
 
+/** A container's writable layer. */
+export interface RwLayer {
+  key: string;
+  /** ChainID of the image layer below. */
+  parent: string;
+  /** Writable directory (overlay upperdir). */
+  upper: string;
+  work: string;
+  /** Default mount point. */
+  merged: string;
+}
+
+const RW_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
 /** Options for `applyLayer`. */
 export interface ApplyOptions {
   /** ChainID of the parent layer; absent for a base layer. */
@@ -75,8 +90,11 @@ export class OverlayStore {
   static async open(root: string, host: Host): Promise<OverlayStore> {
     const s = new OverlayStore(root, host);
     await mkdir(join(root, "l"), { recursive: true, mode: 0o700 });
-    for (const name of await readdir(root)) {
-      if (name.startsWith(TEMP_PREFIX)) await rm(join(root, name), { recursive: true, force: true });
+    await mkdir(join(root, "rw"), { recursive: true, mode: 0o700 });
+    for (const dir of [root, join(root, "rw")]) {
+      for (const name of await readdir(dir)) {
+        if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
+      }
     }
     for (const name of await readdir(join(root, "l"))) {
       const p = join(root, "l", name);
@@ -217,6 +235,82 @@ export class OverlayStore {
     await rename(this.dir(id), doomed);
     if (link !== undefined) await rm(join(this.root, "l", link), { force: true });
     await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** The chain of `id`: itself and every ancestor. */
+  private async chainOf(id: string): Promise<string[]> {
+    const out: string[] = [];
+    let cur: string | undefined = id;
+    while (cur !== undefined) {
+      const l = await this.get(cur);
+      if (l === undefined) throw notFound(`layer "${cur}" not found`);
+      out.push(cur);
+      cur = l.parent;
+    }
+    return out;
+  }
+
+  private rwDir(key: string): string {
+    if (!RW_KEY.test(key)) throw invalidArgument(`invalid writable layer key "${key}"`);
+    return join(this.root, "rw", key);
+  }
+
+  /**
+   * Create the writable layer `key` (a container's) on top of `parent`, taking a reference
+   * on every layer of the parent's chain. Returns its directories.
+   */
+  async createRwLayer(key: string, parent: string): Promise<RwLayer> {
+    const dir = this.rwDir(key);
+    const chain = await this.chainOf(parent);
+    const tmp = join(this.root, "rw", `${TEMP_PREFIX}${key}`);
+    await rm(tmp, { recursive: true, force: true });
+    for (const d of ["diff", "work", "merged"]) await mkdir(join(tmp, d), { recursive: true, mode: 0o755 });
+    await writeJsonAtomic(join(tmp, "layer.json"), { key, parent });
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if ((err as NodeJS.ErrnoException).code === "ENOTEMPTY" || (err as NodeJS.ErrnoException).code === "EEXIST") {
+        throw conflict(`create writable layer: "${key}" already exists`);
+      }
+      throw err;
+    }
+    await fsyncDir(join(this.root, "rw"));
+    for (const id of chain) await this.acquire(id);
+    return this.rwLayer(key, parent);
+  }
+
+  private rwLayer(key: string, parent: string): RwLayer {
+    const dir = this.rwDir(key);
+    return { key, parent, upper: join(dir, "diff"), work: join(dir, "work"), merged: join(dir, "merged") };
+  }
+
+  /** The writable layer `key`, or undefined. */
+  async getRwLayer(key: string): Promise<RwLayer | undefined> {
+    const r = await readJson<{ key: string; parent: string }>(join(this.rwDir(key), "layer.json"));
+    return r === undefined ? undefined : this.rwLayer(key, r.parent);
+  }
+
+  /** Mount the writable layer `key` at its `merged` directory (or `target`); returns the target. */
+  async mountRwLayer(key: string, target?: string): Promise<string> {
+    const l = await this.getRwLayer(key);
+    if (l === undefined) throw notFound(`mount writable layer: "${key}" not found`);
+    const lowers = [`l/${await this.linkOf(l.parent)}`, ...(await this.lowerOf(l.parent))];
+    const data = `lowerdir=${lowers.join(":")},upperdir=rw/${key}/diff,workdir=rw/${key}/work`;
+    if (data.length > 4000) throw conflict(`mount writable layer: too many layers for one mount (${data.length} bytes of options)`);
+    const at = target ?? l.merged;
+    await this.host.mount("overlay", at, "overlay", 0, data, this.root);
+    return at;
+  }
+
+  /** Remove the writable layer `key` (unmounted first by the caller) and drop its references. */
+  async removeRwLayer(key: string): Promise<void> {
+    const l = await this.getRwLayer(key);
+    if (l === undefined) return;
+    const doomed = join(this.root, "rw", `${TEMP_PREFIX}rm-${key}`);
+    await rename(this.rwDir(key), doomed);
+    await rm(doomed, { recursive: true, force: true });
+    for (const id of (await this.chainOf(l.parent)).reverse()) await this.release(id);
   }
 
   /** Remove layers nobody references (left by a crash between apply and acquire). */
