@@ -623,3 +623,25 @@ test("an empty blob can be pushed and fetched; any Range on it is unsatisfiable"
   assert.equal((await get.arrayBuffer()).byteLength, 0);
   assert.equal((await fetch(`${r.base}/v2/empty/blobs/${d}`, { headers: { Range: "bytes=0-" } })).status, 416);
 });
+
+test("a storage fault is 500 UNKNOWN without internals in the body, and is logged", async (t) => {
+  const errors: unknown[] = [];
+  const logger = {
+    trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined,
+    error: (o: object | string) => void errors.push(o),
+    child() { return logger; },
+  };
+  const r = await startTestRegistry({ logger });
+  t.after(() => r.cleanup());
+  const { rm: remove, writeFile } = await import("node:fs/promises");
+  // the temp directory becomes a file: every monolithic push now fails inside the store
+  await remove(join(r.root, "tmp"), { recursive: true });
+  await writeFile(join(r.root, "tmp"), "");
+  const res = await fetch(`${r.base}/v2/fault/blobs/uploads/?digest=${digest("x")}`, { method: "POST", body: "x" });
+  assert.equal(res.status, 500);
+  const text = await res.text();
+  assert.deepEqual(JSON.parse(text), { errors: [{ code: "UNKNOWN", message: "internal server error" }] });
+  assert.equal(text.includes(r.root), false);
+  assert.equal(errors.length, 1);
+  assert.equal((await fetch(`${r.base}/v2/`)).status, 200, "the server keeps serving");
+});
