@@ -396,15 +396,21 @@ export class Runtime {
     const fd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
     try {
       const buf = Buffer.alloc(1);
-      for (let i = 0; ; i++) {
-        let n = 0;
+      const readByte = (): boolean => {
         try {
-          n = readSync(fd, buf, 0, 1, null);
+          return readSync(fd, buf, 0, 1, null) === 1;
         } catch (err) {
           if (errnoOf(err) !== "EAGAIN") throw err;
+          return false;
         }
-        if (n === 1) break;
-        if (!isAlive(rec.pid, rec.startTime)) throw failedPrecondition(`start container "${id}": the container process exited`);
+      };
+      for (let i = 0; !readByte(); i++) {
+        // The process may have been released, run and exited between two reads: the
+        // byte it wrote is still in the fifo, so read once more before giving up.
+        if (!isAlive(rec.pid, rec.startTime)) {
+          if (readByte()) break;
+          throw failedPrecondition(`start container "${id}": the container process exited`);
+        }
         await sleep(i < 50 ? 1 : 10);
       }
     } finally {
