@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildBusyboxRootfs } from "../../../src/fixtures/busybox-rootfs.js";
@@ -119,7 +119,7 @@ export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.P
 }
 
 function signalNumber(sig: NodeJS.Signals): number {
-  return sig === "SIGKILL" ? 9 : sig === "SIGTERM" ? 15 : 0;
+  return constants.signals[sig] ?? 0;
 }
 
 /** Mount points at or below `dir`, deepest first. */
