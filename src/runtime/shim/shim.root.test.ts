@@ -6,7 +6,6 @@ import { spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, constants as fsc } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildBusyboxRootfs } from "../../fixtures/busybox-rootfs.js";
 import { compilePlan } from "../plan/compile.js";
 import { PlanOpError } from "../plan/executor.js";
@@ -29,6 +28,13 @@ before(() => {
 });
 
 after(async () => {
+  // Also any shim (or its not yet exec'd child) of ours that a failed test did not record:
+  // they carry our unique temp dir on their command line.
+  for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir)) pids.add(Number(p));
+    } catch { /* gone */ }
+  }
   for (const pid of pids) {
     try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
   }
@@ -166,4 +172,176 @@ describe("berth-shim", () => {
     assert.equal(existsSync(join(box.stateDir, "shim.pid")), false);
     assert.deepEqual(readExitFile(box.stateDir), exit);
   });
+
+  test("an attach made before start receives all output with stream ids, then the exit", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "for i in 1 2 3; do echo o$i; echo e$i >&2; done; exit 3"]);
+    const c = connectShim(box.stateDir);
+    const a = c.attach();
+    await a.ready;
+    const got = collect(a);
+    await startContainer(box);
+    const exit = await a.exit;
+    await got.ended;
+    assert.equal(exit?.exitCode, 3);
+    const by = (n: 1 | 2) => Buffer.concat(got.chunks.filter((ch) => ch.stream === n).map((ch) => ch.data)).toString();
+    assert.equal(by(1), "o1\no2\no3\n");
+    assert.equal(by(2), "e1\ne2\ne3\n");
+    assert.equal((await c.wait()).exitCode, 3);
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("stdin sent through attach reaches cat, and closing it ends cat", async () => {
+    const box = newBox();
+    const r = await start(box, ["cat"], { openStdin: true });
+    const c = connectShim(box.stateDir);
+    const a = c.attach({ stdin: true });
+    await a.ready;
+    const got = collect(a);
+    await startContainer(box);
+    a.writeStdin("hello shim\n");
+    await until("cat to echo", () => got.text() === "hello shim\n");
+    a.writeStdin("second line\n");
+    a.closeStdin();
+    const exit = await a.exit;
+    assert.equal(exit?.exitCode, 0);
+    assert.equal(got.text(), "hello shim\nsecond line\n");
+    assert.deepEqual(logEntries(box).map((e) => e.log), ["hello shim\n", "second line\n"]);
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("a tty container echoes input, resize changes `stty size`, and its output is logged as stdout", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh"], { terminal: true, openStdin: true });
+    const c = connectShim(box.stateDir);
+    const a = c.attach({ stdin: true });
+    await a.ready;
+    const got = collect(a);
+    await startContainer(box);
+    await c.resize(33, 111);
+    a.writeStdin("echo mark-$((6*7))\r");
+    await until("the shell to answer", () => got.text().includes("mark-42"));
+    // The pty echoes what was typed (the command line) before the output.
+    assert.ok(got.text().includes("echo mark-$((6*7))"), got.text());
+    a.writeStdin("stty size\r");
+    await until("stty size", () => got.text().includes("33 111"));
+    await c.resize(20, 70);
+    a.writeStdin("stty size; exit 5\r");
+    const exit = await a.exit;
+    assert.equal(exit?.exitCode, 5);
+    assert.ok(got.text().includes("20 70"), got.text());
+    assert.ok(got.chunks.every((ch) => ch.stream === 1));
+    const entries = logEntries(box);
+    assert.ok(entries.length > 0 && entries.every((e) => e.stream === "stdout"));
+    assert.ok(entries.some((e) => e.log.includes("mark-42")));
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("kill with SIGKILL gives 137 with the signal, and resize without a terminal is refused", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "echo up; exec sleep 1000"]);
+    const c = connectShim(box.stateDir);
+    await startContainer(box);
+    await until("the container to run", () => readFileSync(`/proc/${r.pid}/comm`, "utf8").trim() === "sleep");
+    assert.equal((await c.state()).status, "running");
+    await assert.rejects(c.resize(10, 10), (e: Error & { kind?: string }) => e.kind === "failed-precondition");
+    const waiting = c.wait();
+    await c.kill("SIGKILL");
+    const exit = await waiting;
+    assert.equal(exit.exitCode, 137);
+    assert.equal(exit.signal, 9);
+    await assert.rejects(c.kill("SIGTERM"), (e: Error & { kind?: string }) => e.kind === "failed-precondition");
+    assert.deepEqual(readExitFile(box.stateDir), exit);
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("the shim keeps the container after the Node process that started it is killed with SIGKILL", async () => {
+    const box = newBox();
+    const plan = planFor(box, ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo started; while :; do sleep 0.05; done"]);
+    const url = (p: string) => new URL(p, import.meta.url).href;
+    const script = `
+      import { startShim } from ${JSON.stringify(url("./start.js"))};
+      const opts = JSON.parse(process.argv[1]);
+      const plan = JSON.parse(opts.plan, (k, v) => v !== null && typeof v === "object" && "$big" in v ? BigInt(v.$big) : v);
+      const r = await startShim({ ...opts, plan });
+      process.stdout.write(JSON.stringify({ pid: r.pid, shimPid: r.shimPid }) + "\\n");
+      setInterval(() => {}, 1000);
+    `;
+    const opts = {
+      id: box.id, stateDir: box.stateDir, logPath: box.logPath, logDriver: "json-file", terminal: false,
+      openStdin: false, exitGrace: 30, plan: encodePlanJson(plan),
+    };
+    const node = spawn(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(opts)], { stdio: ["ignore", "pipe", "inherit"] });
+    pids.add(node.pid ?? 0);
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      node.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; if (out.includes("\n")) resolve(out.trim()); });
+      node.once("exit", () => reject(new Error(`the starter exited: ${out}`)));
+    });
+    const r = JSON.parse(line) as { pid: number; shimPid: number };
+    pids.add(r.pid);
+    pids.add(r.shimPid);
+    process.kill(node.pid ?? 0, "SIGKILL");
+    await new Promise((res) => node.once("exit", res));
+    await startContainer(box);
+    await until("output in the log", () => existsSync(box.logPath) && readFileSync(box.logPath, "utf8").includes("started"));
+    assert.ok(alive(r.shimPid), "the shim survived its starter");
+    assert.ok(alive(r.pid), "the container survived");
+    const c = connectShim(box.stateDir);
+    const st = await c.state();
+    assert.equal(st.status, "running");
+    assert.equal(st.pid, r.pid);
+    await c.kill("SIGTERM");
+    const exit = await c.wait();
+    assert.equal(exit.exitCode, 0);
+    assert.deepEqual(logEntries(box).map((e) => e.log), ["started\n", "bye\n"]);
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("a running shim stays under 2 MB of RSS", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; exec sleep 1000"]);
+    const c = connectShim(box.stateDir);
+    const a = c.attach();
+    await a.ready;
+    const got = collect(a);
+    await startContainer(box);
+    await until("all lines", () => got.text().includes("line 1999\n"));
+    const status = readFileSync(`/proc/${r.shimPid}/status`, "utf8");
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+    assert.ok(rss > 0 && rss <= 2048, `VmRSS ${rss} kB`);
+    await c.kill("SIGKILL");
+    assert.equal((await c.wait()).exitCode, 137);
+    a.close();
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("a failing plan reports the op error and leaves no shim behind", async () => {
+    const box = newBox();
+    const err = await start(box, ["true"], {}, (s) => {
+      s.mounts.push({ destination: "/mnt/x", type: "bind", source: join(dir, "does-not-exist"), options: ["bind"] });
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof PlanOpError, String(err));
+    assert.equal(err.opName, "mount");
+    assert.equal(err.code, "ENOENT");
+    // No process has this state dir on its command line any more.
+    const shims = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(box.stateDir); } catch { return false; }
+    });
+    assert.deepEqual(shims, []);
+    assert.equal(existsSync(join(box.stateDir, "shim.sock")), false);
+    assert.equal(existsSync(join(box.stateDir, "shim.pid")), false);
+    assert.equal(readExitFile(box.stateDir), undefined);
+  });
 });
+
+/** Plans carry bigints (rlimits): JSON with them as {"$big": "…"}, for the starter child process. */
+function encodePlanJson(plan: Plan): string {
+  return JSON.stringify(plan, (_k, v: unknown) => (typeof v === "bigint" ? { $big: v.toString() } : v));
+}

@@ -111,10 +111,10 @@ export function startShim(opts: StartShimOptions): Promise<StartedShim> {
       settleExec(err);
       if (created) return;
       // Keep this process alive until the shim is gone, so the rejection is delivered.
+      // The container process needs no kill: it exits after reporting its error, or reads
+      // EOF in `sync` once our end of fd 3 is gone, and the shim exits with it.
       child.ref();
-      if (pid > 0) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-      }
+      sock?.destroy();
       // The shim exits on a failed plan; report only once it is gone.
       void shimExited.then(() => reject(err));
     };
