@@ -225,3 +225,15 @@ test("parseTimestamp() reads unix seconds, RFC 3339 and durations; parseHost() v
   assert.deepEqual(parseHost("tcp://127.0.0.1:2375"), { kind: "tcp", host: "127.0.0.1", port: 2375 });
   assert.throws(() => parseHost("ftp://x"), /invalid host/);
 });
+
+test("createServer().listen() also serves tcp on loopback", async (t) => {
+  const server = createServer(fakeBackends());
+  t.after(() => server.close());
+  const addr = await server.listen("tcp://127.0.0.1:0");
+  const m = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(addr);
+  assert.ok(m !== null, addr);
+  const res = await fetch(`http://127.0.0.1:${m[1]}/v1.50/_ping`);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "OK");
+  assert.equal(res.headers.get("api-version"), "1.50");
+});
