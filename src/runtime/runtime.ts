@@ -14,9 +14,9 @@ import { existsSync, openSync, closeSync, readSync, readFileSync, statSync, lsta
 import { constants as osc } from "node:os";
 import { dirname, isAbsolute, posix, relative, resolve } from "node:path";
 import { BerthError, failedPrecondition, internal, invalidArgument, notFound } from "../shared/errors.js";
-import { compileExecPlan, compilePlan, deviceCgroupRules, type CgroupMountSource } from "./plan/compile.js";
+import type { CgroupMountSource } from "./plan/compile.js";
 import type { Plan } from "./plan/plan.js";
-import { runExecutor } from "./plan/executor.js";
+import type { runExecutor } from "./plan/executor.js";
 import { openCgroupManager, detectCgroupLayout, DEFAULT_CGROUP_ROOT, type CgroupManager, type CgroupLayout } from "./cgroups/index.js";
 import type { CgroupStats } from "./cgroups/stats.js";
 import { parseSpec } from "./spec/validate.js";
@@ -97,6 +97,15 @@ export function parseSignal(sig: string | number): number {
   const n = osc.signals[name];
   if (n === undefined) throw invalidArgument(`parse signal "${sig}": unknown signal`);
   return n;
+}
+
+/**
+ * The plan compiler and executor, loaded on first create/exec: the commands that only read
+ * or signal a container (`state`, `kill`, `delete`...) start faster without them.
+ */
+async function loadPlanModules() {
+  const [compile, executor] = await Promise.all([import("./plan/compile.js"), import("./plan/executor.js")]);
+  return { ...compile, runExecutor: executor.runExecutor };
 }
 
 /** The name of a signal number, for APIs that take names. */
@@ -267,6 +276,7 @@ export class Runtime {
   async #create(id: string, bundleIn: string, opts: CreateOptions, mode: "detach" | "wait"):
     Promise<{ state: State; handle: ReturnType<typeof runExecutor>; kill: (sig?: NodeJS.Signals | number) => void }> {
     const bundle = resolve(bundleIn);
+    const { compilePlan, deviceCgroupRules, runExecutor } = await loadPlanModules();
     const spec = this.#spec(bundle);
     const proc = spec.process;
     if (proc === undefined) throw invalidArgument("invalid config.json: process is required to create a container");
@@ -572,6 +582,7 @@ export class Runtime {
     const spec = this.#spec(rec.bundle);
     const seccomp = await this.#seccomp(spec);
     const cgroup = this.#cgroup(rec.cgroupsPath);
+    const { compileExecPlan, runExecutor } = await loadPlanModules();
     const plan: Plan = compileExecPlan(spec, proc, {
       pid: rec.pid, cgroupProcs: cgroup.procsFiles(),
       ...(seccomp !== undefined ? { seccomp } : {}),

@@ -57,7 +57,7 @@ test("hooks of every kind run at their point of the lifecycle with the state on 
   assert.equal(readFileSync(join(out, "startContainer.hostname"), "utf8"), "runc\n");
   assert.equal(existsSync(join(out, "poststop.json")), false);
   assert.equal(cli(["--root", b.root, "kill", id, "KILL"]).status, 0);
-  for (let i = 0; i < 100 && JSON.parse(cli(["--root", b.root, "state", id]).stdout).status !== "stopped"; i++) {
+  for (let i = 0; i < 500 && JSON.parse(cli(["--root", b.root, "state", id]).stdout).status !== "stopped"; i++) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
   assert.equal(cli(["--root", b.root, "delete", id]).status, 0);

@@ -14,7 +14,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
+async function until(pred: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error("timed out waiting");
