@@ -154,3 +154,32 @@ test("docker login, push and pull against berth registry with basic auth", async
   assert.equal(repoDigest(ref), pushed);
   assert.equal(docker(["logout", reg.addr]).status, 0);
 });
+
+test("docker login, push and pull with the bearer-token flow the registry serves", async (t) => {
+  if (missing) return t.skip(missing);
+  const { createServer } = await import("node:net");
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  await writeFile(join(work, "htpasswd-token"), `${htpasswdLine("tokenuser", "tokenpass")}\n`);
+  const reg = await startRegistry([
+    "--addr", `127.0.0.1:${port}`, "--root", join(work, "root-token"), "--htpasswd", join(work, "htpasswd-token"),
+    "--token-realm", `http://127.0.0.1:${port}/token`,
+  ]);
+  t.after(() => stopRegistry(reg.child));
+  const ref = `${reg.addr}/tok/hello:v1`;
+  await rootfsTar(join(work, "token.tar"), "hello token\n");
+  assert.equal(docker(["import", join(work, "token.tar"), ref]).status, 0);
+  assert.notEqual(docker(["push", ref]).status, 0);
+  const login = docker(["login", reg.addr, "-u", "tokenuser", "--password-stdin"], "tokenpass\n");
+  assert.equal(login.status, 0, login.out);
+  const push = docker(["push", ref]);
+  assert.equal(push.status, 0, push.out);
+  const pushed = /digest: (sha256:[a-f0-9]{64})/.exec(push.out)?.[1];
+  assert.equal(docker(["rmi", ref]).status, 0);
+  const pull = docker(["pull", ref]);
+  assert.equal(pull.status, 0, pull.out);
+  assert.equal(repoDigest(ref), pushed);
+  assert.equal(docker(["logout", reg.addr]).status, 0);
+});
