@@ -204,6 +204,7 @@ test("connect() allocates addresses lowest-first, derives MACs, names eth0/eth1 
     gateway: "10.1.0.1",
     macAddress: "02:42:0a:01:00:02",
     aliases: ["db"],
+    ports: [],
   });
   const veth = `veth${e1.endpointId.slice(0, 7)}`;
   assert.deepEqual(kernel.calls.map((c) => (c.op === "ip" ? [c.netns ?? "host", c.batch.map((l) => l.join(" "))] : c.op)), [
@@ -336,6 +337,34 @@ test("publish() with a port in use fails with Docker's text before any rule chan
   await rejectsKind(svc.publish(ep.endpointId, [{ hostIp: "::", hostPort: 80, containerPort: 80, proto: "tcp" }]), "invalid-argument", /invalid host IP/);
   await rejectsKind(svc.publish(ep.endpointId, [{ hostIp: "", hostPort: 80, containerPort: 80, proto: "sctp" as "tcp" }]), "invalid-argument", /invalid proto/);
   await rejectsKind(svc.publish("f".repeat(64), []), "not-found", /endpoint/);
+});
+
+test("connect() with ports reserves them before any kernel change and adds DNAT alongside the join", async (t) => {
+  const { kernel, svc } = await setup(t, { randomInt: () => 50000 });
+  kernel.busyPorts.add("0.0.0.0:8443/tcp");
+  kernel.calls.length = 0;
+  await rejectsKind(
+    svc.connect("bridge", { containerId: CID("a"), name: "web", netns: { pid: 1 }, ports: [{ hostIp: "", hostPort: 8443, containerPort: 443, proto: "tcp" }] }),
+    "conflict",
+    /Bind for 0\.0\.0\.0:8443 failed: port is already allocated/,
+  );
+  assert.equal(kernel.calls.length, 0, "nothing was changed");
+  assert.deepEqual(svc.inspect("bridge").Containers, {});
+  const ep = await svc.connect("bridge", { containerId: CID("a"), name: "web", netns: { pid: 1 }, ports: [{ hostIp: "", hostPort: 0, containerPort: 80, proto: "tcp" }] });
+  assert.deepEqual(ep.ports, [{ hostIp: "0.0.0.0", hostPort: 50000, containerPort: 80, proto: "tcp" }]);
+  assert.deepEqual(kernel.calls.map((c) => c.op).sort(), ["ip", "ip", "nft", "reserve"]);
+  assert.equal(kernel.callsOf("nft")[0]?.script, "add element ip berth dnat_any { tcp . 50000 : 172.17.0.2 . 80 }\n");
+  assert.deepEqual(svc.endpointsOf(CID("a"))[0]?.endpoint.ports, ep.ports);
+});
+
+test("connect() with ports undoes the DNAT elements and the reservation when the join fails", async (t) => {
+  const { kernel, svc } = await setup(t);
+  kernel.calls.length = 0;
+  kernel.failNext("ip", "RTNETLINK answers: Invalid argument");
+  await assert.rejects(svc.connect("bridge", { containerId: CID("a"), name: "web", netns: { pid: 1 }, ports: [{ hostIp: "", hostPort: 8088, containerPort: 80, proto: "tcp" }] }), /Invalid argument/);
+  assert.equal(kernel.callsOf("nft").at(-1)?.script, "delete element ip berth dnat_any { tcp . 8088 }\n");
+  assert.equal(kernel.reserved.size, 0);
+  assert.deepEqual(svc.inspect("bridge").Containers, {});
 });
 
 test("disconnect() unpublishes the endpoint's ports", async (t) => {

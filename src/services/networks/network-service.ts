@@ -82,6 +82,11 @@ export interface ConnectOptions {
   macAddress?: string;
   /** Install the default route via this network. @default true for the container's first bridge endpoint */
   defaultRoute?: boolean;
+  /**
+   * Ports to publish with the join: reserved before any kernel change, and their DNAT
+   * elements added while the veth is plumbed (one nft process in parallel with the ip ones).
+   */
+  ports?: readonly PortBinding[];
 }
 
 /** What `connect` returns to the container service (NetworkSettings.Networks entry material). */
@@ -94,6 +99,8 @@ export interface EndpointInfo {
   gateway: string;
   macAddress: string;
   aliases: string[];
+  /** The published ports as bound (ephemeral host ports filled in). */
+  ports: PortBinding[];
 }
 
 /** Filters of `list` and `prune` (Docker's `filters` JSON decoded). */
@@ -623,15 +630,32 @@ export class NetworkService {
         ep.hostVeth = `veth${id.slice(0, 7)}`;
       }
       const defaultRoute = c.defaultRoute ?? first;
-      await this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute });
+      const wanted = this.validatePorts(n, c.ports ?? []);
+      const { out, held } = await this.reservePorts(ep, wanted);
+      // The DNAT elements only name the address; adding them while the veth is made saves a serial spawn.
+      const [joined, ruled] = await Promise.allSettled([
+        this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute }),
+        out.length > 0 ? this.o.kernel.nft(portsScript(this.table, "add", out, ep.ip)) : Promise.resolve(),
+      ]);
+      const undo = async (): Promise<void> => {
+        if (joined.status === "fulfilled") await this.drivers[n.driver].leave(n, ep).catch(() => undefined);
+        if (ruled.status === "fulfilled" && out.length > 0) await this.o.kernel.nft(portsScript(this.table, "delete", out, ep.ip)).catch(() => undefined);
+        for (const h of held) await h.release();
+      };
+      if (joined.status === "rejected" || ruled.status === "rejected") {
+        await undo();
+        throw joined.status === "rejected" ? joined.reason : (ruled as PromiseRejectedResult).reason;
+      }
+      ep.ports = out;
       n.endpoints[id] = ep;
       try {
         await this.store.put(n.id, n);
       } catch (err) {
         delete n.endpoints[id];
-        await this.drivers[n.driver].leave(n, ep).catch(() => undefined);
+        await undo();
         throw err;
       }
+      if (held.length > 0) this.reservations.set(ep.id, held);
       this.o.events?.publish("network", "connect", n.id, { container: c.containerId, name: n.name, type: n.driver });
       return {
         networkId: n.id,
@@ -642,6 +666,7 @@ export class NetworkService {
         gateway: n.driver === "bridge" ? (n.subnets[0]?.gateway ?? "") : "",
         macAddress: ep.mac,
         aliases,
+        ports: out.map((b) => ({ ...b })),
       };
     });
   }
@@ -678,49 +703,9 @@ export class NetworkService {
   publish(endpointId: string, bindings: readonly PortBinding[]): Promise<PortBinding[]> {
     return this.serialize(async () => {
       const { n, ep } = this.findEndpoint(endpointId);
-      if (n.driver !== "bridge") throw invalidArgument(`publish ports: network ${n.name} has no port mapping (driver "${n.driver}")`);
-      const defaultHostIp = n.options[OPT_HOST_BINDING] ?? "0.0.0.0";
-      const wanted: PortBinding[] = bindings.map((b) => {
-        const proto = b.proto;
-        if (proto !== "tcp" && proto !== "udp") throw invalidArgument(`invalid proto: ${String(proto)}`);
-        if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw invalidArgument(`invalid containerPort: ${b.containerPort}`);
-        if (!Number.isInteger(b.hostPort) || b.hostPort < 0 || b.hostPort > 65535) throw invalidArgument(`invalid hostPort: ${b.hostPort}`);
-        const hostIp = b.hostIp === "" ? defaultHostIp : b.hostIp;
-        if (!isIp(hostIp)) throw invalidArgument(`invalid host IP address: ${hostIp}`);
-        return { hostIp, hostPort: b.hostPort, containerPort: b.containerPort, proto };
-      });
-      const held: Array<{ release(): Promise<void> }> = [];
-      const out: PortBinding[] = [];
+      const wanted = this.validatePorts(n, bindings);
+      const { out, held } = await this.reservePorts(ep, wanted);
       try {
-        for (const w of wanted) {
-          if (w.hostPort !== 0) {
-            try {
-              held.push(await this.o.kernel.reservePort(w.hostIp, w.hostPort, w.proto));
-            } catch (err) {
-              if (err instanceof KernelError && err.code === "EADDRINUSE") {
-                throw conflict(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): Bind for ${w.hostIp}:${w.hostPort} failed: port is already allocated`, err);
-              }
-              throw err;
-            }
-            out.push(w);
-            continue;
-          }
-          const rnd = this.o.randomInt ?? defaultRandomInt;
-          const start = rnd(EPHEMERAL_LO, EPHEMERAL_HI);
-          const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-          let got: PortBinding | undefined;
-          for (let k = 0; k < span && got === undefined; k++) {
-            const port = EPHEMERAL_LO + ((start - EPHEMERAL_LO + k) % span);
-            try {
-              held.push(await this.o.kernel.reservePort(w.hostIp, port, w.proto));
-              got = { ...w, hostPort: port };
-            } catch (err) {
-              if (!(err instanceof KernelError && err.code === "EADDRINUSE")) throw err;
-            }
-          }
-          if (got === undefined) throw conflict(`no free host port for ${w.hostIp}/${w.proto} in ${EPHEMERAL_LO}-${EPHEMERAL_HI}`);
-          out.push(got);
-        }
         await this.o.kernel.nft(portsScript(this.table, "add", out, ep.ip));
       } catch (err) {
         for (const h of held) await h.release();
@@ -731,6 +716,65 @@ export class NetworkService {
       await this.store.put(n.id, n);
       return out.map((b) => ({ ...b }));
     });
+  }
+
+  /** Check bindings and fill in the default host address (`host_binding_ipv4`, else 0.0.0.0). */
+  private validatePorts(n: NetworkRecord, bindings: readonly PortBinding[]): PortBinding[] {
+    if (bindings.length > 0 && n.driver !== "bridge") throw invalidArgument(`publish ports: network ${n.name} has no port mapping (driver "${n.driver}")`);
+    const defaultHostIp = n.options[OPT_HOST_BINDING] ?? "0.0.0.0";
+    return bindings.map((b) => {
+      const proto = b.proto;
+      if (proto !== "tcp" && proto !== "udp") throw invalidArgument(`invalid proto: ${String(proto)}`);
+      if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw invalidArgument(`invalid containerPort: ${b.containerPort}`);
+      if (!Number.isInteger(b.hostPort) || b.hostPort < 0 || b.hostPort > 65535) throw invalidArgument(`invalid hostPort: ${b.hostPort}`);
+      const hostIp = b.hostIp === "" ? defaultHostIp : b.hostIp;
+      if (!isIp(hostIp)) throw invalidArgument(`invalid host IP address: ${hostIp}`);
+      return { hostIp, hostPort: b.hostPort, containerPort: b.containerPort, proto };
+    });
+  }
+
+  /**
+   * Bind every host port (ephemeral ones chosen from 32768-60999) so a clash fails before
+   * any rule changes; on failure everything reserved so far is released.
+   */
+  private async reservePorts(ep: { id: string; name: string }, wanted: readonly PortBinding[]): Promise<{ out: PortBinding[]; held: Array<{ release(): Promise<void> }> }> {
+    const held: Array<{ release(): Promise<void> }> = [];
+    const out: PortBinding[] = [];
+    try {
+      for (const w of wanted) {
+        if (w.hostPort !== 0) {
+          try {
+            held.push(await this.o.kernel.reservePort(w.hostIp, w.hostPort, w.proto));
+          } catch (err) {
+            if (err instanceof KernelError && err.code === "EADDRINUSE") {
+              throw conflict(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): Bind for ${w.hostIp}:${w.hostPort} failed: port is already allocated`, err);
+            }
+            throw err;
+          }
+          out.push(w);
+          continue;
+        }
+        const rnd = this.o.randomInt ?? defaultRandomInt;
+        const start = rnd(EPHEMERAL_LO, EPHEMERAL_HI);
+        const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+        let got: PortBinding | undefined;
+        for (let k = 0; k < span && got === undefined; k++) {
+          const port = EPHEMERAL_LO + ((start - EPHEMERAL_LO + k) % span);
+          try {
+            held.push(await this.o.kernel.reservePort(w.hostIp, port, w.proto));
+            got = { ...w, hostPort: port };
+          } catch (err) {
+            if (!(err instanceof KernelError && err.code === "EADDRINUSE")) throw err;
+          }
+        }
+        if (got === undefined) throw conflict(`no free host port for ${w.hostIp}/${w.proto} in ${EPHEMERAL_LO}-${EPHEMERAL_HI}`);
+        out.push(got);
+      }
+    } catch (err) {
+      for (const h of held) await h.release();
+      throw err;
+    }
+    return { out, held };
   }
 
   /** Remove every published port of an endpoint and free the host ports. */
