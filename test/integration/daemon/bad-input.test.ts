@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, writeFile, rm } from "node:fs/promises";
@@ -67,7 +67,8 @@ test("a second berthd on the same data root is refused with a clear message", as
   assert.equal((await httpCall(d.socket, "GET", "/_ping")).status, 200);
   // After a clean stop the data root can be used again, and the seed image persists.
   await d.stop();
-  const third = spawnDaemon(d.dir, d.dataRoot, d.socket);
+  const pidfile = join(d.dir, "run", "berthd.pid");
+  const third = spawnDaemon(d.dir, d.dataRoot, d.socket, ["--pidfile", pidfile, "--log-level", "debug"]);
   let thirdErr = "";
   third.stderr?.on("data", (c: Buffer) => { thirdErr += c.toString(); });
   t.after(() => { if (third.exitCode === null && third.pid !== undefined) process.kill(third.pid, "SIGKILL"); });
@@ -77,6 +78,13 @@ test("a second berthd on the same data root is refused with a clear message", as
     ok = await httpCall(d.socket, "GET", "/images/busybox/json").then((r) => r.status === 200, () => false);
   }
   assert.ok(ok, `third daemon serves busybox from the existing data root: ${thirdErr}`);
+  assert.equal((await readFile(pidfile, "utf8")).trim(), String(third.pid));
+  assert.match(thirdErr, /"msg":"request"/, "debug level logs requests");
+  // SIGTERM: clean exit, pidfile, lock and socket removed.
+  const exit = new Promise<number | null>((resolve) => third.once("exit", (c) => resolve(c)));
   if (third.pid !== undefined) process.kill(third.pid, "SIGTERM");
-  await new Promise((resolve) => third.once("exit", resolve));
+  assert.equal(await exit, 0);
+  await assert.rejects(readFile(pidfile));
+  await assert.rejects(readFile(join(d.dataRoot, "berthd.lock")));
+  await assert.rejects(readFile(d.socket));
 });
