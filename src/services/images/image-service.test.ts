@@ -133,6 +133,10 @@ test("ImageService.save() then load() round-trips the image and its tags", async
   assert.ok(names.includes("manifest.json") && names.includes("index.json") && names.includes("oci-layout") && names.includes("repositories"));
   const b = await service(t);
   assert.deepEqual(await b.images.load(Readable.from([archive])), ["Loaded image: me/app:v1"]);
+  await a.images.tag(id, "other", "2");
+  const both = await collect(await a.images.save(["me/app:v1", id, "other:2", "me/app:v1"]));
+  const c = await service(t);
+  assert.deepEqual(await c.images.load(Readable.from([both])), ["Loaded image: me/app:v1", "Loaded image: other:2"]);
   assert.equal((await b.images.inspect("me/app:v1")).Id, id);
   assert.deepEqual(await b.images.load(Readable.from([archive])), ["Loaded image: me/app:v1"]);
   assert.deepEqual(await readdir(join(b.root, "tmp")), []);

@@ -539,8 +539,15 @@ export class ImageService {
       }
       return { img, tags };
     });
-    for (const { img } of items) this.d.events.publish("image", "save", img.id, {});
-    return writeSaveArchive(this.d.content, items.map(({ img, tags }) => ({
+    // One entry per image: `save busybox busybox:latest <id>` names one image once.
+    const merged = new Map<string, { img: ImageRecord; tags: Reference[] }>();
+    for (const it of items) {
+      const m = merged.get(it.img.id);
+      if (m === undefined) merged.set(it.img.id, { img: it.img, tags: [...it.tags] });
+      else for (const t of it.tags) if (!m.tags.some((x) => fullString(x) === fullString(t))) m.tags.push(t);
+    }
+    for (const { img } of merged.values()) this.d.events.publish("image", "save", img.id, {});
+    return writeSaveArchive(this.d.content, [...merged.values()].map(({ img, tags }) => ({
       id: img.id,
       configSize: img.configSize,
       manifestDigest: img.manifestDigest,
