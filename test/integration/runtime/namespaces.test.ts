@@ -74,3 +74,42 @@ test("a user namespace maps ids with linux.uidMappings and gidMappings", () => {
   assert.deepEqual(lines.slice(0, 4), ["0 100000 65536", "0 200000 65536", "0", "65534"]);
   assert.notEqual(lines[4], readlinkSync("/proc/self/ns/user"));
 });
+
+test("exec joins the user namespace and the other namespaces of a running container", (t) => {
+  const b = makeBundle((s) => {
+    s.process.args = ["sleep", "600"];
+    s.linux.namespaces.push({ type: "user" });
+    s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  const id = uniqueId("usrexec");
+  t.after(() => {
+    cli(["--root", b.root, "delete", "--force", id]);
+    b.cleanup();
+  });
+  const c = cli(["--root", b.root, "run", "-d", "-b", b.dir, "--pid-file", join(b.dir, "pid"), id]);
+  assert.equal(c.status, 0, c.stderr);
+  const pid = Number(readFileSync(join(b.dir, "pid"), "utf8"));
+  const e = cli(["--root", b.root, "exec", id, "sh", "-c", `id -u; cat /proc/self/uid_map; ${PRINT_NS}; echo user=$(readlink /proc/self/ns/user)`]);
+  assert.equal(e.status, 0, e.stderr);
+  const lines = e.stdout.trim().split("\n");
+  assert.equal(lines[0], "0");
+  assert.equal(lines[1]?.trim().split(/\s+/).join(" "), "0 100000 65536");
+  const inside = nsLinks(e.stdout);
+  for (const n of [...NS, "user"]) {
+    assert.equal(inside[n], readlinkSync(`/proc/${pid}/ns/${n}`), n);
+  }
+});
+
+test("run --no-pivot uses chroot and still isolates the root", (t) => {
+  const b = makeBundle((s) => (s.process.args = ["sh", "-c", "ls /; test -e /work && echo host-visible || echo isolated"]));
+  const id = uniqueId("nopivot");
+  t.after(() => {
+    cli(["--root", b.root, "delete", "--force", id]);
+    b.cleanup();
+  });
+  const r = cli(["--root", b.root, "run", "--no-pivot", "-b", b.dir, id]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^bin$/m);
+  assert.match(r.stdout, /isolated\n$/);
+});
