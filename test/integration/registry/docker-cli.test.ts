@@ -1,7 +1,7 @@
 /**
  * `berth registry` against the real docker client and engine: a private dockerd (own
  * data-root, exec-root, socket and containerd namespace; vfs storage, no bridge, no
- * iptables) imports a tiny image, pushes it to the registry's entry point on loopback,
+ * iptables, oom_score_adj left alone since lowering it needs CAP_SYS_RESOURCE) imports a tiny image, pushes it to the registry's entry point on loopback,
  * forgets it and pulls it back by tag, with and without `docker login`.
  */
 import { test, before, after } from "node:test";
@@ -39,7 +39,7 @@ before(async () => {
   dockerd = spawn("dockerd", [
     "--data-root", join(work, "data"), "--exec-root", join(work, "exec"), "-H", `unix://${sock}`,
     "--pidfile", join(work, "docker.pid"), "--bridge=none", "--iptables=false", "--ip6tables=false",
-    "--storage-driver", "vfs", "--containerd-namespace", "berth-registry-test",
+    "--storage-driver", "vfs", "--oom-score-adjust", "0", "--containerd-namespace", "berth-registry-test",
     "--containerd-plugins-namespace", "berth-registry-test-plugins",
   ], { stdio: ["ignore", "pipe", "pipe"] });
   dockerd.stderr?.on("data", (c: Buffer) => (log += c.toString()));
