@@ -85,17 +85,23 @@ export function busyboxTarball(dir: string): string {
 }
 
 /**
- * Run a command to completion. stdout and stderr go to temp files, not pipes: a caller may
- * leave a daemonised helper (conmon, a shim) holding inherited descriptors.
+ * Run a command to completion, with `input` (if given) as stdin. stdout and stderr go to
+ * temp files, not pipes: a caller may leave a daemonised helper (conmon, a shim) holding
+ * inherited descriptors.
  */
-export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
   const dir = mkdtempSync(join(tmpdir(), "berth-caller-out-"));
   const outPath = join(dir, "out");
   const errPath = join(dir, "err");
   const out = openSync(outPath, "w");
   const err = openSync(errPath, "w");
+  let input: number | "ignore" = "ignore";
+  if (opts.input !== undefined) {
+    writeFileSync(join(dir, "in"), opts.input);
+    input = openSync(join(dir, "in"), "r");
+  }
   return new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", out, err], env: opts.env ?? process.env });
+    const child = spawn(cmd, args, { stdio: [input, out, err], env: opts.env ?? process.env });
     const timer = setTimeout(() => {
       if (child.pid !== undefined && child.exitCode === null) child.kill("SIGKILL");
     }, opts.timeoutMs ?? 120_000);
@@ -112,6 +118,7 @@ export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.P
       });
     });
   }).finally(() => {
+    if (typeof input === "number") closeSync(input);
     closeSync(out);
     closeSync(err);
     rmSync(dir, { recursive: true, force: true });

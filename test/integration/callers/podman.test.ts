@@ -29,8 +29,8 @@ let env: NodeJS.ProcessEnv = {};
 let globals: string[] = [];
 
 /** podman with the isolated set-up and `--runtime` (berth-runtime unless told otherwise). */
-function podman(args: readonly string[], rt = runtime.path): Promise<CommandResult> {
-  return run("podman", [...globals, "--runtime", rt, ...args], { env });
+function podman(args: readonly string[], rt = runtime.path, input?: string): Promise<CommandResult> {
+  return run("podman", [...globals, "--runtime", rt, ...args], { env, ...(input !== undefined ? { input } : {}) });
 }
 
 /** `podman run` flags every test uses: no network, no pull, our cgroup parent. */
@@ -259,4 +259,44 @@ test("podman pause and unpause freeze and thaw the container's freezer cgroup", 
   assert.equal(resumed.code, 0, explain(resumed));
   assert.equal(readFileSync(freezerState, "utf8").trim(), "THAWED");
   assert.equal((await podman(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "running");
+});
+
+test("podman run --user, --workdir, --env and --hostname reach the container process", { skip }, async () => {
+  const r = await podman(["run", "--rm", ...RUN, "--user", "65534:65534", "--workdir", "/tmp", "--env", "GREETING=hi there",
+    "--hostname", "berth-box", IMAGE, "sh", "-c", 'id -u; id -g; pwd; echo "$GREETING"; hostname']);
+  assert.equal(r.code, 0, explain(r));
+  assert.equal(r.stdout, "65534\n65534\n/tmp\nhi there\nberth-box\n");
+});
+
+test("podman run -i gives the container podman's stdin", { skip }, async () => {
+  const r = await podman(["run", "--rm", "--interactive", ...RUN, IMAGE, "sh", "-c", "tr a-z A-Z"], runtime.path, "piped through\n");
+  assert.equal(r.code, 0, explain(r));
+  assert.equal(r.stdout, "PIPED THROUGH\n");
+});
+
+test("podman run -v (read-only bind) and --tmpfs mount into the container", { skip }, async () => {
+  const vol = join(dir, "volume");
+  mkdirSync(vol, { recursive: true });
+  writeFileSync(join(vol, "from-host"), "host data\n");
+  const r = await podman(["run", "--rm", ...RUN, "--volume", `${vol}:/data:ro`, "--tmpfs", "/scratch", IMAGE, "sh", "-c",
+    "cat /data/from-host; touch /data/new 2>/dev/null && echo data=rw || echo data=ro; touch /scratch/f && echo scratch=rw; grep ' /scratch ' /proc/mounts | cut -d' ' -f3"]);
+  assert.equal(r.code, 0, explain(r));
+  assert.equal(r.stdout, "host data\ndata=ro\nscratch=rw\ntmpfs\n");
+});
+
+test("podman kill -s delivers the signal to the container, and podman wait returns its exit code", { skip }, async (t) => {
+  const name = `berth-kill-${process.pid}`;
+  t.after(async () => {
+    await podman(["rm", "--force", "--time", "0", name]);
+  });
+  const started = await podman(["run", "--detach", "--name", name, ...RUN, IMAGE,
+    "sh", "-c", "trap 'exit 12' USR1; echo ready; while true; do sleep 0.1; done"]);
+  assert.equal(started.code, 0, explain(started));
+  await until(async () => (await podman(["logs", name])).stdout.includes("ready"), 10_000, "the container to trap USR1");
+  const kill = await podman(["kill", "--signal", "USR1", name]);
+  assert.equal(kill.code, 0, explain(kill));
+  const wait = await podman(["wait", name]);
+  assert.equal(wait.code, 0, explain(wait));
+  assert.equal(wait.stdout.trim(), "12");
+  assert.ok(runtime.calls().some((c) => /\bkill\b.*\b(USR1|10)\b/.test(c)), "no kill USR1 call reached berth-runtime");
 });
