@@ -277,6 +277,8 @@ test("compilePlan() uses chroot with --no-pivot and without a mount namespace", 
     s.linux.namespaces = s.linux.namespaces.filter((n: SpecJson) => n.type !== "mount");
     s.mounts = [];
     s.root.readonly = false;
+    s.linux.maskedPaths = [];
+    s.linux.readonlyPaths = [];
   });
   assert.deepEqual(find(p, "chroot"), [{ op: "chroot", root: "/b/rootfs" }]);
   assert.equal(find(p, "mount").length, 0);

@@ -90,6 +90,11 @@ const cases: [string, (s: SpecJson) => void, string][] = [
   ["unknown hook kind", (s) => (s.hooks = { prestop: [] }), "hooks.prestop is not a hook kind (prestart, createRuntime, createContainer, startContainer, poststart, poststop)"],
   ["relative hook path", (s) => (s.hooks = { poststart: [{ path: "hook.sh" }] }), 'hooks.poststart[0].path must be an absolute path, got "hook.sh"'],
   ["hook timeout 0", (s) => (s.hooks = { poststop: [{ path: "/bin/true", timeout: 0 }] }), "hooks.poststop[0].timeout must be a positive integer (seconds)"],
+  ["mounts without a mount namespace", (s) => (s.linux.namespaces = s.linux.namespaces.filter((n: SpecJson) => n.type !== "mount")), "mounts needs a new mount namespace in linux.namespaces"],
+  ["masked paths in a joined mount namespace", (s) => {
+    s.linux.namespaces = s.linux.namespaces.map((n: SpecJson) => (n.type === "mount" ? { type: "mount", path: "/proc/1/ns/mnt" } : n));
+    s.mounts = [];
+  }, "linux.maskedPaths needs a new mount namespace in linux.namespaces"],
   ["annotation not string", (s) => (s.annotations = { a: 1 }), "annotations.a must be a string"],
 ];
 

@@ -423,8 +423,15 @@ export function validateSpec(json: unknown): Spec {
   const hasUts = namespaces.some((n) => n["type"] === "uts");
   if (hostname !== undefined && hostname !== "" && !hasUts) fail("hostname", "needs a uts namespace in linux.namespaces");
   if (domainname !== undefined && domainname !== "" && !hasUts) fail("domainname", "needs a uts namespace in linux.namespaces");
-  if (linux?.["rootfsPropagation"] !== undefined && !namespaces.some((n) => n["type"] === "mount")) {
-    fail("linux.rootfsPropagation", "needs a mount namespace in linux.namespaces");
+  // Mounts and path changes need a mount namespace of the container's own.
+  const ownMountNs = namespaces.some((n) => n["type"] === "mount" && n["path"] === undefined);
+  if (!ownMountNs) {
+    const why = "needs a new mount namespace in linux.namespaces";
+    if (linux?.["rootfsPropagation"] !== undefined) fail("linux.rootfsPropagation", why);
+    if ((mounts?.length ?? 0) > 0) fail("mounts", why);
+    if (((linux?.["maskedPaths"] as unknown[] | undefined)?.length ?? 0) > 0) fail("linux.maskedPaths", why);
+    if (((linux?.["readonlyPaths"] as unknown[] | undefined)?.length ?? 0) > 0) fail("linux.readonlyPaths", why);
+    if (root["readonly"] === true) fail("root.readonly", why);
   }
   return spec as unknown as Spec;
 }
