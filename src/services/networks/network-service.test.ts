@@ -398,8 +398,9 @@ test("open() reconciles: stale berth links of this data root are deleted, missin
   t.after(() => again.close());
   const ipCalls = kernel.callsOf("ip").map((c) => c.batch.map((l) => l.join(" ")));
   assert.deepEqual(ipCalls.slice(0, 2), [["link del dev vethdead001"], ["link del dev brgone"]]);
-  assert.equal(ipCalls.length, 3, "only the missing user bridge is recreated");
+  assert.equal(ipCalls.length, 4, "only the missing user bridge is recreated");
   assert.equal(ipCalls[2]?.[0], `link add name br-${n.Id.slice(0, 12)} type bridge`);
+  assert.deepEqual(ipCalls[3], [`link set dev veth${ep.endpointId.slice(0, 7)} master br-${n.Id.slice(0, 12)} up`], "the surviving veth goes back on the bridge");
   assert.match(kernel.callsOf("nft")[0]?.script ?? "", /tcp \. 7000 : 10\.7\.0\.2 \. 80/);
   assert.deepEqual(kernel.callsOf("reserve").map((c) => c.port), [7000]);
 });

@@ -329,6 +329,9 @@ export class NetworkService {
         continue;
       }
       await this.createBridge(n);
+      // Veths of recorded endpoints outlive their bridge: put them back on the new one.
+      const orphans = Object.values(n.endpoints).filter((ep) => byName.get(ep.hostVeth)?.alias === this.epAlias(ep.id));
+      if (orphans.length > 0) await this.o.kernel.ip(orphans.map((ep) => ["link", "set", "dev", ep.hostVeth, "master", n.bridge ?? "", "up"]));
     }
     await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
     await this.ensureIpForward();
