@@ -33,8 +33,8 @@ let containerdPid = 0;
 let runtime: ReturnType<typeof writeRecordingRuntime>;
 let env: NodeJS.ProcessEnv = {};
 
-function docker(args: readonly string[]): Promise<CommandResult> {
-  return run(DOCKER, args, { env });
+function docker(args: readonly string[], input?: string): Promise<CommandResult> {
+  return run(DOCKER, args, { env, ...(input !== undefined ? { input } : {}) });
 }
 
 function dockerdLog(): string {
@@ -222,4 +222,32 @@ test("docker pause and unpause freeze and thaw a berth-runtime container", { ski
   assert.equal(resumed.code, 0, explain(resumed));
   assert.equal(readFileSync(freezerState, "utf8").trim(), "THAWED");
   assert.equal((await docker(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim(), "running");
+});
+
+test("docker run --runtime berth passes --user, --workdir, --env, --hostname, --ulimit and -i stdin", { skip }, async () => {
+  const r = await docker(["run", "--runtime", "berth", "--rm", "--interactive", "--network", "none",
+    "--user", "65534:65534", "--workdir", "/tmp", "--env", "GREETING=hi there", "--hostname", "berth-box",
+    "--ulimit", "nofile=100:200", IMAGE, "sh", "-c", 'id -u; id -g; pwd; echo "$GREETING"; hostname; ulimit -n; ulimit -Hn; tr a-z A-Z'],
+  "piped through\n");
+  assert.equal(r.code, 0, explain(r));
+  assert.equal(r.stdout, "65534\n65534\n/tmp\nhi there\nberth-box\n100\n200\nPIPED THROUGH\n");
+});
+
+test("docker run --runtime berth mounts -v (read-only bind), --tmpfs and --device, and runs --init", { skip }, async () => {
+  const vol = join(dir, "volume");
+  mkdirSync(vol, { recursive: true });
+  writeFileSync(join(vol, "from-host"), "host data\n");
+  const r = await docker(["run", "--runtime", "berth", "--rm", "--network", "none", "--init",
+    "--volume", `${vol}:/data:ro`, "--tmpfs", "/scratch", "--device", "/dev/null:/dev/berth-null", IMAGE, "sh", "-c", [
+      "cat /data/from-host",
+      "touch /data/new 2>/dev/null && echo data=rw || echo data=ro",
+      "touch /scratch/f && echo scratch=rw",
+      "echo discard > /dev/berth-null && echo device=ok",
+      // docker-init is pid 1 and runs the command as its child.
+      "tr '\\0' ' ' < /proc/1/cmdline; echo",
+    ].join("; ")]);
+  assert.equal(r.code, 0, explain(r));
+  const lines = r.stdout.split("\n");
+  assert.deepEqual(lines.slice(0, 4), ["host data", "data=ro", "scratch=rw", "device=ok"], explain(r));
+  assert.match(lines[4] ?? "", /^\/sbin\/docker-init -- sh -c /, explain(r));
 });
