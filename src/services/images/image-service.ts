@@ -3,7 +3,6 @@
  * images, on top of the content store (blobs), the overlay store (layers) and the image
  * records. Knows nothing of HTTP; errors carry kinds and Docker's texts.
  */
-import { createReadStream } from "node:fs";
 import { mkdir, open as openFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { ImageContainerConfig, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../../api/images.js";
@@ -498,10 +497,20 @@ export class ImageService {
       const images = await readArchiveImages(spool);
       return await this.serialWithCleanup(async () => {
         const lines: string[] = [];
+        const adopted = new Map<string, { digest: string; size: number }>();
         for (const im of images) {
           const layerBlobs: Array<{ digest: string; size: number }> = [];
           for (const l of im.layers) {
-            layerBlobs.push(await this.d.content.ingest(createReadStream(l.file), l.digest !== undefined ? { digest: l.digest } : {}));
+            // Spooled files are ours and on the data root's filesystem: adopt, don't copy.
+            // A path listed twice (or a symlinked layer.tar) was adopted already.
+            const known = adopted.get(l.file);
+            if (known !== undefined) {
+              layerBlobs.push(known);
+              continue;
+            }
+            const desc = await this.d.content.adoptFile(l.file, l.digest !== undefined ? { digest: l.digest } : {});
+            adopted.set(l.file, desc);
+            layerBlobs.push(desc);
           }
           const { id, displaced } = await this.createImage(im.config, layerBlobs, im.refs);
           for (const [ref, prev] of displaced) {

@@ -69,3 +69,17 @@ test("ContentStore.delete and missing blobs", async (t) => {
   await assert.rejects(s.readBuffer(digest), (e: Error & { kind?: string }) => e.kind === "not-found");
   assert.throws(() => s.path("sha256:../../etc"), /invalid digest/);
 });
+
+test("ContentStore.adoptFile() renames a verified file into place and refuses a mismatch", async (t) => {
+  const { s, root } = await store(t);
+  const f = join(root, "..", "spooled");
+  await writeFile(f, "payload");
+  const desc = await s.adoptFile(f, { digest: digestOf("payload"), size: 7 });
+  assert.equal((await s.readBuffer(desc.digest)).toString(), "payload");
+  await assert.rejects(readdir(f));
+  const g = join(root, "..", "bad");
+  await writeFile(g, "other");
+  await assert.rejects(s.adoptFile(g, { digest: digestOf("payload") }), /does not match expected/);
+  assert.deepEqual(await s.list(), [desc.digest]);
+  await assert.rejects(readdir(g));
+});

@@ -107,6 +107,37 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Adopt a file this process owns (e.g. a spooled archive entry on the same filesystem):
+   * hash it, verify it against `expected`, then rename it into place; no copy. The file
+   * is consumed either way.
+   */
+  async adoptFile(file: string, expected: Expected = {}): Promise<Descriptor> {
+    if (expected.digest !== undefined) assertDigest(expected.digest);
+    try {
+      const hash = createHash("sha256");
+      let size = 0;
+      for await (const chunk of createReadStream(file)) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (expected.size !== undefined && size !== expected.size) {
+        throw invalidArgument(`ingest blob: size ${size} does not match expected ${expected.size}`);
+      }
+      if (expected.digest !== undefined && digest !== expected.digest) {
+        throw invalidArgument(`ingest blob: digest ${digest} does not match expected ${expected.digest}`);
+      }
+      if (!(await this.has(digest))) {
+        await rename(file, this.path(digest));
+        await fsyncDir(this.blobs);
+      }
+      return { digest, size };
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
   /** Store a buffer (for small JSON blobs: configs, manifests). */
   async put(data: Uint8Array | string): Promise<Descriptor> {
     const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
