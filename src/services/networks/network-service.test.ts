@@ -53,6 +53,7 @@ test("open() creates bridge (berth0, 172.17.0.0/16), host and none, the bridge, 
   assert.match(nft[0]?.script ?? "", /^add table ip berth\ndelete table ip berth\ntable ip berth \{/);
   assert.match(nft[0]?.script ?? "", /ip saddr 172\.17\.0\.0\/16 oifname != "berth0" masquerade/);
   assert.deepEqual(kernel.callsOf("sysctl").map((c) => [c.key, c.value]), [
+    ["net/ipv4/conf/berth0/forwarding", "1"],
     ["net/ipv4/conf/berth0/route_localnet", "1"],
     ["net/ipv4/ip_forward", "1"],
   ]);
@@ -212,6 +213,7 @@ test("connect() allocates addresses lowest-first, derives MACs, names eth0/eth1 
       `link add name ${veth} type veth peer name eth0 address 02:42:0a:01:00:02 netns /proc/100/ns/net`,
       `link set dev ${veth} alias ${kernel.callsOf("ip")[0]?.batch[1]?.[5] ?? ""}`,
       `link set dev ${veth} master br-${svc.inspect("n1").Id.slice(0, 12)} up`,
+      `link set dev ${veth} type bridge_slave hairpin on`,
     ]],
     ["/proc/100/ns/net", ["link set dev lo up", "addr add 10.1.0.2/24 dev eth0", "link set dev eth0 up", "route add default via 10.1.0.1 dev eth0"]],
   ]);

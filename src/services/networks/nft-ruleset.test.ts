@@ -68,6 +68,8 @@ test("renderRuleset() replaces the whole table: isolation, masquerade, internal 
       "    type nat hook postrouting priority 100; policy accept;",
       "    oifname @bridges ip saddr 127.0.0.0/8 masquerade",
       '    ip saddr 172.17.0.0/16 oifname != "berth0" masquerade',
+      '    ip saddr 172.17.0.0/16 oifname "berth0" ct status dnat masquerade',
+      '    ip saddr 10.8.0.0/24 oifname "br-c" ct status dnat masquerade',
       "  }",
       "  chain forward {\n    type filter hook forward priority 0; policy accept;\n    iifname vmap @fwd_from\n    oifname vmap @fwd_to\n  }",
       "  chain input {\n    type filter hook input priority 0; policy accept;\n    iifname vmap @input_from\n  }",

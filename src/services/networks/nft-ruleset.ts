@@ -9,8 +9,9 @@
  * - nat prerouting/output: traffic to a local address (`fib daddr type local`, which
  *   includes 127.0.0.1) is DNATed through `dnat_addr` (host ip . proto . port) then
  *   `dnat_any` (proto . port, for 0.0.0.0 bindings);
- * - nat postrouting: masquerade per network (`ip saddr <subnet> oifname != <bridge>`), and
- *   masquerade of 127.0.0.0/8 sources DNATed onto a bridge (the container must answer the host);
+ * - nat postrouting: masquerade per network (`ip saddr <subnet> oifname != <bridge>`),
+ *   masquerade of 127.0.0.0/8 sources DNATed onto a bridge (the container must answer the
+ *   host), and of DNATed traffic from a bridge back onto it (hairpin);
  * - filter forward: per bridge, `from-<id>` (leaving the bridge: same bridge ok, another berth
  *   bridge dropped = inter-network isolation, internal networks drop everything else) and
  *   `to-<id>` (entering: replies and DNATed connections only);
@@ -81,6 +82,8 @@ export function renderRuleset(table: string, networks: readonly NetworkRecord[])
       chains.push(`  chain from-${t} {\n    oifname ${br} accept\n    oifname @bridges drop\n  }`);
       chains.push(`  chain to-${t} {\n    ct state established,related accept\n    ct status dnat accept\n    drop\n  }`);
       if (n.masquerade) for (const s of n.subnets) post.push(`    ip saddr ${s.subnet} oifname != ${br} masquerade`);
+      // Hairpin: a published port reached from the same bridge must answer through the host.
+      for (const s of n.subnets) post.push(`    ip saddr ${s.subnet} oifname ${br} ct status dnat masquerade`);
     }
     for (const ep of Object.values(n.endpoints)) {
       for (const p of ep.ports) {

@@ -89,7 +89,7 @@ function bridgeLinks(): Array<{ ifname: string; ifalias?: string }> {
   return JSON.parse(sh("ip", ["-j", "link", "show"])) as Array<{ ifname: string; ifalias?: string }>;
 }
 
-test("bridge networks: endpoints, DNS, published ports, internal isolation, clean teardown", { skip: isRoot ? false : "needs root" }, async (t) => {
+test("bridge networks: endpoints, DNS, published ports (with hairpin), internal isolation, clean teardown", { skip: isRoot ? false : "needs root" }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "berth-net-it-"));
   const nsA = `bn${pid}a`;
   const nsB = `bn${pid}b`;
@@ -176,7 +176,7 @@ test("bridge networks: endpoints, DNS, published ports, internal isolation, clea
     assert.equal(svc?.resolvConf(user.Id).split("\n").find((l) => l.startsWith("nameserver")), `nameserver ${gw}`);
   });
 
-  await t.test("a published port is reached from the host at 127.0.0.1 and at the host address", async () => {
+  await t.test("a published port is reached from the host at 127.0.0.1 and at the host address, and from containers", async () => {
     const server = spawn("ip", ["netns", "exec", nsB, process.execPath, "-e", `require("net").createServer(s=>s.end("hello from beta")).listen(80,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
     procs.push(server);
     await new Promise<void>((resolve, reject) => {
@@ -188,6 +188,10 @@ test("bridge networks: endpoints, DNS, published ports, internal isolation, clea
     assert.equal(await readFrom("127.0.0.1", loop.hostPort), "hello from beta");
     const hostIp = hostAddress();
     if (hostIp !== undefined) assert.equal(await readFrom(hostIp, loop.hostPort), "hello from beta");
+    // From containers through a host address: another container, and the publisher itself (hairpin).
+    const viaGw = `const s=require("net").connect(${loop.hostPort},"${gw}");let d="";s.on("data",b=>d+=b);s.on("end",()=>{console.log(d);process.exit(0)});s.on("error",e=>{console.log("error:"+e.code);process.exit(0)});setTimeout(()=>{console.log("timeout");process.exit(0)},3000)`;
+    assert.equal((await tryRun("ip", ["netns", "exec", nsA, process.execPath, "-e", viaGw])).stdout.trim(), "hello from beta");
+    assert.equal((await tryRun("ip", ["netns", "exec", nsB, process.execPath, "-e", viaGw])).stdout.trim(), "hello from beta");
     // The port is held: a second publication of it is refused before any rule changes.
     await assert.rejects(svc!.publish(epA.endpointId, [{ hostIp: "0.0.0.0", hostPort: loop.hostPort, containerPort: 80, proto: "tcp" }]), /port is already allocated/);
     await svc!.unpublish(epB.endpointId);

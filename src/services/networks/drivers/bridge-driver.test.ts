@@ -38,7 +38,7 @@ const EP: EndpointRecord = {
   ports: [],
 };
 
-test("BridgeDriver.createNetwork() runs one batch: bridge, mark, gateway address, up; route_localnet", async () => {
+test("BridgeDriver.createNetwork() runs one batch: bridge, mark, gateway address, up; then per-bridge forwarding and route_localnet", async () => {
   const k = new FakeNetKernel();
   await new BridgeDriver(k).createNetwork(net({ mtu: 1400 }));
   assert.deepEqual(k.calls, [
@@ -51,11 +51,12 @@ test("BridgeDriver.createNetwork() runs one batch: bridge, mark, gateway address
         ["link", "set", "dev", "br-n1", "up"],
       ],
     },
+    { op: "sysctl", key: "net/ipv4/conf/br-n1/forwarding", value: "1" },
     { op: "sysctl", key: "net/ipv4/conf/br-n1/route_localnet", value: "1" },
   ]);
 });
 
-test("BridgeDriver.createNetwork() leaves route_localnet alone on an internal network", async () => {
+test("BridgeDriver.createNetwork() leaves forwarding and route_localnet alone on an internal network", async () => {
   const k = new FakeNetKernel();
   await new BridgeDriver(k).createNetwork(net({ internal: true }));
   assert.equal(k.callsOf("sysctl").length, 0);
@@ -71,6 +72,7 @@ test("BridgeDriver.join() runs a host batch and a batch inside the namespace", a
         ["link", "add", "name", "vethcdcdcdc", "type", "veth", "peer", "name", "eth0", "address", "02:42:0a:05:00:02", "netns", "/proc/4242/ns/net"],
         ["link", "set", "dev", "vethcdcdcdc", "alias", "Ecdcd"],
         ["link", "set", "dev", "vethcdcdcdc", "master", "br-n1", "up"],
+        ["link", "set", "dev", "vethcdcdcdc", "type", "bridge_slave", "hairpin", "on"],
       ],
     },
     {

@@ -64,6 +64,8 @@ export function joinHostBatch(net: NetworkRecord, ep: EndpointRecord, options: J
     ["link", "add", "name", ep.hostVeth, ...mtu, "type", "veth", "peer", "name", ep.ifname, ...mtu, "address", ep.mac, "netns", netnsPath(options.netns)],
     ["link", "set", "dev", ep.hostVeth, "alias", marks.ep(ep.id)],
     ["link", "set", "dev", ep.hostVeth, "master", br, "up"],
+    // Hairpin: a container reaching its own published port comes back out of its own port.
+    ["link", "set", "dev", ep.hostVeth, "type", "bridge_slave", "hairpin", "on"],
   ];
 }
 
@@ -96,8 +98,11 @@ export class BridgeDriver implements NetworkDriver {
 
   async createNetwork(net: NetworkRecord): Promise<void> {
     await this.kernel.ip(bridgeCreateBatch(net, this.marks));
-    if (this.routeLocalnet && !net.internal && net.bridge !== undefined) {
-      await this.kernel.writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, "1");
+    if (!net.internal && net.bridge !== undefined) {
+      // Forwarding for packets entering from this bridge only (outbound NAT, hairpin);
+      // the global ip_forward (inbound from other interfaces) is the service's choice.
+      await this.kernel.writeSysctl(`net/ipv4/conf/${net.bridge}/forwarding`, "1");
+      if (this.routeLocalnet) await this.kernel.writeSysctl(`net/ipv4/conf/${net.bridge}/route_localnet`, "1");
     }
   }
 
