@@ -372,7 +372,7 @@ async function main(): Promise<void> {
     console.log([
       `## runtime benchmark, ${new Date().toISOString()}`,
       "",
-      `- command: \`node dist/bench/runtime.js --iterations ${iterations} --warmup ${warmup}${values.only !== undefined ? ` --only ${values.only}` : ""}\``,
+      `- command: \`${["node dist/bench/runtime.js", ...process.argv.slice(2)].join(" ")}\` (${iterations} iterations after ${warmup} warm-up)`,
       `- host: kernel ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average at the end ${load}`,
       `- node ${process.version}; ${version(["runc", "--version"])}; ${version(["crun", "--version"])}`,
       `- each CLI call also pays the shell round trip: ${fmt(median(overhead))} ms median for \`/bin/true\` (create+start+delete make 3 calls, \`run\` 1)`,
