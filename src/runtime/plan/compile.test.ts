@@ -316,3 +316,13 @@ test("deviceCgroupRules() puts the defaults after the leading deny-all and befor
   assert.deepEqual(deviceCgroupRules(validateSpec(noDeny)).at(-1), { allow: false, type: "c", major: 1, minor: 5, access: "r" });
   assert.equal(deviceCgroupRules(validateSpec(noDeny))[0]?.allow, true);
 });
+
+test("compilePlan() keeps device nodes that already exist in a rootfs without a /dev mount", () => {
+  const sourceKind = (p: string) => (p === "/b/rootfs/dev/null" ? "file" as const : "missing" as const);
+  const noDev = plan((s) => (s.mounts = s.mounts.filter((m: SpecJson) => m.destination !== "/dev")), { sourceKind });
+  assert.equal(find(noDev, "mknod").some((n) => n.path === "/b/rootfs/dev/null"), false);
+  assert.equal(find(noDev, "mknod").some((n) => n.path === "/b/rootfs/dev/zero"), true);
+  // With a tmpfs on /dev the host's view of rootfs/dev is irrelevant: every node is made.
+  const withDev = plan(() => {}, { sourceKind });
+  assert.equal(find(withDev, "mknod").some((n) => n.path === "/b/rootfs/dev/null"), true);
+});

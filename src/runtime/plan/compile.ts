@@ -248,6 +248,9 @@ function cgroupMountOps(spec: Spec, target: string, flags: number, type: string,
 function deviceOps(spec: Spec, ctx: CompileContext): Op[] {
   const userNs = hasNs(spec, "user");
   const ops: Op[] = [];
+  // Without a fresh /dev, nodes may already exist in the rootfs: keep them (runc ignores EEXIST).
+  const devMounted = (spec.mounts ?? []).some((m) => posix.normalize(m.destination) === "/dev");
+  const exists = (path: string) => !devMounted && ctx.sourceKind !== undefined && ctx.sourceKind(path) !== "missing";
   // Listed devices replace defaults with the same path.
   const listed = spec.linux?.devices ?? [];
   const all = [
@@ -258,6 +261,7 @@ function deviceOps(spec: Spec, ctx: CompileContext): Op[] {
   ];
   for (const d of all) {
     const path = under(ctx.rootfs, d.path);
+    if (exists(path)) continue;
     const dir = posix.dirname(path);
     if (dir !== under(ctx.rootfs, "/dev")) ops.push({ op: "mkdir", path: dir, mode: 0o755 });
     if (userNs) {

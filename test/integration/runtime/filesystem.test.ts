@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sh } from "../../helpers/bundle.js";
+import { sh, type SpecJson } from "../../helpers/bundle.js";
 
 /** The mountinfo line of `mountPoint` from a container's /proc/self/mountinfo. */
 function mountLine(mountinfo: string, mountPoint: string): string {
@@ -167,4 +167,16 @@ test("the cgroup mount shows the container's own cgroups read-only", () => {
   assert.match(r.stdout, /^\d+:memory:\/$/m);
   for (const c of ["cpu", "memory", "pids", "devices", "freezer"]) assert.match(r.stdout, new RegExp(`^${c}$`, "m"));
   assert.ok(mountOpts(mountLine(r.stdout, "/sys/fs/cgroup/memory")).includes("ro"));
+});
+
+test("without a /dev mount, devices are made in the rootfs once and kept on the next run", () => {
+  const noDev = (s: SpecJson) => {
+    s.mounts = s.mounts.filter((m: { destination: string }) => !m.destination.startsWith("/dev"));
+  };
+  const first = sh("stat -c '%t,%T' /dev/null", noDev);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout, "1,3\n");
+  const second = sh("stat -c '%t,%T' /dev/null", noDev);
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(second.stdout, "1,3\n");
 });
