@@ -202,6 +202,10 @@ test("podman exec joins a running berth-runtime container, and podman stop deliv
   assert.ok(runtime.calls().slice(before).some((c) => /\bexec\b.*--process/.test(c)), "podman exec did not go through berth-runtime exec");
   const code = await podman(["exec", name, "sh", "-c", "exit 5"]);
   assert.equal(code.code, 5, explain(code));
+  const stdin = await podman(["exec", "--interactive", name, "tr", "a-z", "A-Z"], runtime.path, "exec stdin\n");
+  assert.equal(stdin.stdout, "EXEC STDIN\n", explain(stdin));
+  const as = await podman(["exec", "--user", "65534", "--workdir", "/tmp", "--env", "X=from exec", name, "sh", "-c", 'id -u; pwd; echo "$X"']);
+  assert.equal(as.stdout, "65534\n/tmp\nfrom exec\n", explain(as));
   const detached = await podman(["exec", "--detach", name, "sh", "-c", "echo detached > /tmp/detached"]);
   assert.equal(detached.code, 0, explain(detached));
   await until(async () => (await podman(["exec", name, "cat", "/tmp/detached"])).stdout === "detached\n", 10_000, "the detached exec");
