@@ -62,6 +62,7 @@ export interface ValidCreate {
   bridgeName?: string;
   mtu?: number;
   masquerade: boolean;
+  icc: boolean;
   hostBinding?: string;
 }
 
@@ -118,6 +119,7 @@ export function validateCreate(req: NetworkCreateRequest): ValidCreate {
     options,
     labels,
     masquerade: true,
+    icc: true,
   };
   const configs = req.IPAM?.Config ?? [];
   if (!Array.isArray(configs)) throw invalidArgument("invalid IPAM config: not a list");
@@ -164,7 +166,7 @@ export function validateCreate(req: NetworkCreateRequest): ValidCreate {
   const masq = options[OPT_MASQUERADE];
   if (masq !== undefined) out.masquerade = parseBool(OPT_MASQUERADE, masq);
   const icc = options[OPT_ICC];
-  if (icc !== undefined) parseBool(OPT_ICC, icc);
+  if (icc !== undefined) out.icc = parseBool(OPT_ICC, icc);
   const hb = options[OPT_HOST_BINDING];
   if (hb !== undefined) {
     try {

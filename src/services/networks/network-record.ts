@@ -62,6 +62,12 @@ export interface NetworkRecord {
   bridge?: string;
   mtu?: number;
   masquerade: boolean;
+  /**
+   * Inter-container communication on the bridge (`com.docker.network.bridge.enable_icc`).
+   * Enforced by the forward chain, which sees bridged traffic only with br_netfilter on.
+   * Absent means true (records written before the field existed).
+   */
+  icc?: boolean;
   /** Keyed by endpoint id. */
   endpoints: Record<string, EndpointRecord>;
 }

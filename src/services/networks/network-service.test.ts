@@ -159,6 +159,15 @@ test("create() refuses bad input with Docker's texts and changes nothing", async
   assert.deepEqual(kernel.calls, [], "no kernel change for refused requests");
 });
 
+test("create() with ICC off drops traffic within the bridge; a malformed ICC value is refused", async (t) => {
+  const { kernel, svc } = await setup(t);
+  kernel.calls.length = 0;
+  await rejectsKind(svc.create({ Name: "i0", Options: { "com.docker.network.bridge.enable_icc": "nah" } }), "invalid-argument", /enable_icc: "nah" is not a boolean/);
+  const { Id } = await svc.create({ Name: "i1", Options: { "com.docker.network.bridge.enable_icc": "false" } });
+  assert.match(kernel.callsOf("nft")[0]?.script ?? "", new RegExp(`chain from-${Id.slice(0, 12)} \\{\\n    oifname "br-${Id.slice(0, 12)}" drop`));
+  assert.equal(svc.inspect("i1").Options["com.docker.network.bridge.enable_icc"], "false");
+});
+
 test("create() rolls back the record and the bridge when the kernel fails", async (t) => {
   const { kernel, svc, opts } = await setup(t);
   kernel.failNext("nft", "Error: Could not process rule");
@@ -417,6 +426,8 @@ test("the DNS lookup of a network answers names, aliases, short ids and name.net
   assert.deepEqual(svc.lookupName(n.Id, "front"), ["10.8.0.2", "10.8.0.3"]);
   assert.deepEqual(svc.lookupName(n.Id, "b".repeat(12)), ["10.8.0.3"]);
   assert.deepEqual(svc.lookupName(n.Id, "web2.dnsnet"), ["10.8.0.3"]);
+  assert.equal(svc.lookupAddress(n.Id, "10.8.0.3"), "web2.dnsnet");
+  assert.equal(svc.lookupAddress(n.Id, "10.8.0.9"), undefined);
   assert.equal(svc.lookupName(n.Id, "nobody"), undefined);
   await svc.disconnect("dnsnet", CID("a"));
   assert.equal(svc.lookupName(n.Id, "web"), undefined, "names go with their containers");

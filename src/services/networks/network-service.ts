@@ -377,6 +377,7 @@ export class NetworkService {
         host: gw,
         port: this.o.dns?.port ?? 53,
         lookup: (name) => this.lookupName(n.id, name),
+        reverse: (ip) => this.lookupAddress(n.id, ip),
         upstreams: n.internal ? [] : this.upstreams,
       });
       this.dns.set(n.id, server);
@@ -406,6 +407,14 @@ export class NetworkService {
       if (names.includes(base) || names.includes(q)) out.push(ep.ip);
     }
     return out.length > 0 ? out : undefined;
+  }
+
+  /** The PTR name of an address on network `id`: `<container name>.<network name>`, as Docker answers. */
+  lookupAddress(id: string, ip: string): string | undefined {
+    const n = this.nets.get(id);
+    if (n === undefined) return undefined;
+    const ep = Object.values(n.endpoints).find((e) => e.ip === ip);
+    return ep === undefined ? undefined : `${ep.name}.${n.name}`;
   }
 
   /** The port of the DNS server of network `id` (tests and diagnostics). */
@@ -448,6 +457,7 @@ export class NetworkService {
       rec.options = v.options;
       rec.labels = v.labels;
       rec.masquerade = v.masquerade && !v.internal;
+      if (!v.icc) rec.icc = false;
       rec.bridge = v.bridgeName ?? `br-${rec.id.slice(0, 12)}`;
       if (v.mtu !== undefined) rec.mtu = v.mtu;
       for (const n of this.nets.values()) {

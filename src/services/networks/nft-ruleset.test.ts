@@ -79,6 +79,11 @@ test("renderRuleset() replaces the whole table: isolation, masquerade, internal 
   );
 });
 
+test("renderRuleset() drops traffic within a bridge when ICC is off", () => {
+  const text = renderRuleset("t", [net("e", "e", "br-e", "10.7.0.0/24", "10.7.0.1", { icc: false })]);
+  assert.match(text, /chain from-e{12} \{\n    oifname "br-e" drop\n    oifname @bridges drop\n  \}/);
+});
+
 test("renderRuleset() with no networks declares empty sets and maps", () => {
   const text = renderRuleset("t1", []);
   assert.match(text, /set bridges \{ type ifname; \}/);

@@ -79,7 +79,8 @@ export function renderRuleset(table: string, networks: readonly NetworkRecord[])
         `  chain in-${t} {\n    ct state established,related accept\n    ip daddr { ${gws} } meta l4proto { tcp, udp } th dport 53 accept\n    drop\n  }`,
       );
     } else {
-      chains.push(`  chain from-${t} {\n    oifname ${br} accept\n    oifname @bridges drop\n  }`);
+      // Same bridge: accepted, or dropped with ICC off (seen only when br_netfilter passes bridged frames).
+      chains.push(`  chain from-${t} {\n    oifname ${br} ${n.icc === false ? "drop" : "accept"}\n    oifname @bridges drop\n  }`);
       chains.push(`  chain to-${t} {\n    ct state established,related accept\n    ct status dnat accept\n    drop\n  }`);
       if (n.masquerade) for (const s of n.subnets) post.push(`    ip saddr ${s.subnet} oifname != ${br} masquerade`);
       // Hairpin: a published port reached from the same bridge must answer through the host.

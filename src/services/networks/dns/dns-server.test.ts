@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { connect } from "node:net";
-import { buildQuery, buildResponse, parseQuery, parseResponse, RCODE_FORMERR, RCODE_SERVFAIL, TYPE_AAAA } from "./dns-codec.js";
+import { buildQuery, buildResponse, parseQuery, parseResponse, RCODE_FORMERR, RCODE_SERVFAIL, TYPE_AAAA, TYPE_PTR } from "./dns-codec.js";
 import { DnsServer, type DnsUpstream } from "./dns-server.js";
 
 const NAMES: Record<string, string[]> = { beta: ["10.0.0.3"], web: ["10.0.0.3", "10.0.0.4"] };
@@ -68,6 +68,27 @@ test("DnsServer answers the network's names over UDP and TCP, and forwards the r
   assert.deepEqual(parseResponse(await ask(server.port, buildQuery(5, "outside.example"))), { id: 5, rcode: 0, addresses: ["203.0.113.9"] });
   assert.deepEqual(parseResponse(await askTcp(server.port, buildQuery(6, "other.example"))).addresses, ["203.0.113.9"]);
   assert.deepEqual(upstream.seen, ["outside.example", "other.example"]);
+});
+
+test("DnsServer answers PTR for the network's addresses and forwards other reverse lookups", async (t) => {
+  const upstream = await fakeUpstream();
+  const server = await DnsServer.start({
+    host: "127.0.0.1",
+    port: 0,
+    lookup: () => undefined,
+    reverse: (ip) => (ip === "10.0.0.3" ? "beta.mynet" : undefined),
+    upstreams: [upstream.up],
+  });
+  t.after(async () => {
+    await server.close();
+    upstream.sock.close();
+  });
+  const resp = await ask(server.port, buildQuery(21, "3.0.0.10.in-addr.arpa", TYPE_PTR));
+  assert.equal(parseResponse(resp).rcode, 0);
+  // The answer's rdata is the name in labels: "beta.mynet".
+  assert.ok(resp.includes(Buffer.from("\x04beta\x05mynet\x00", "latin1")));
+  await ask(server.port, buildQuery(22, "9.0.0.10.in-addr.arpa", TYPE_PTR));
+  assert.deepEqual(upstream.seen, ["9.0.0.10.in-addr.arpa"]);
 });
 
 test("DnsServer gives SERVFAIL without a working upstream and FORMERR for garbage", async (t) => {

@@ -1,6 +1,7 @@
 /**
  * The embedded DNS server of one user-defined network: UDP and TCP on one address (the
- * network's gateway), A records for the network's own names from `lookup`, everything else
+ * network's gateway), A records for the network's own names from `lookup` (PTR from
+ * `reverse`), everything else
  * forwarded as raw bytes over UDP to the upstream resolvers (the host's, from
  * /etc/resolv.conf), SERVFAIL when there is no upstream or none answers.
  */
@@ -14,6 +15,7 @@ import {
   RCODE_NOERROR,
   RCODE_SERVFAIL,
   TYPE_A,
+  TYPE_PTR,
   type DnsAnswer,
 } from "./dns-codec.js";
 
@@ -31,6 +33,8 @@ export interface DnsServerOptions {
   port: number;
   /** The IPv4 addresses of a name of this network (lowercase, no trailing dot), or undefined. */
   lookup: (name: string) => readonly string[] | undefined;
+  /** The name of an address of this network (PTR), or undefined. */
+  reverse?: (ip: string) => string | undefined;
   upstreams: readonly DnsUpstream[];
   /** Per-upstream timeout. @default 2000 */
   timeoutMs?: number;
@@ -104,6 +108,11 @@ export class DnsServer {
       hdr.writeUInt16BE(0x8000 | RCODE_FORMERR, 2);
       hdr.fill(0, 4);
       return hdr;
+    }
+    if (q.qclass === CLASS_IN && q.qtype === TYPE_PTR && this.o.reverse !== undefined) {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(q.name);
+      const name = m !== null ? this.o.reverse(`${m[4]}.${m[3]}.${m[2]}.${m[1]}`) : undefined;
+      if (name !== undefined) return buildResponse(raw, q, RCODE_NOERROR, [{ type: "PTR", name, ttl: this.o.ttl ?? 600 }]);
     }
     const addrs = q.qclass === CLASS_IN ? this.o.lookup(q.name) : undefined;
     if (addrs !== undefined) {
