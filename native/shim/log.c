@@ -204,6 +204,28 @@ rotate (struct shim_log *log)
   log->size = 0;
 }
 
+/* Entries are batched and written once per read of the container's output: a stream of
+ * short lines must not cost one write(2) per line. */
+static char batch[65536];
+static size_t batch_len;
+
+static void
+batch_flush (struct shim_log *log)
+{
+  berth_error_t err = NULL;
+  if (batch_len == 0 || log->fd < 0)
+    {
+      batch_len = 0;
+      return;
+    }
+  if (berth_write_all (log->fd, batch, batch_len, &err) < 0)
+    {
+      shim_diag ("warning", "write log `%s`: %s", log->path, strerror (err->status));
+      berth_error_release (&err);
+    }
+  batch_len = 0;
+}
+
 static void
 write_entry (struct shim_log *log, const char *stream, const char *data, size_t len, int newline)
 {
@@ -215,13 +237,25 @@ write_entry (struct shim_log *log, const char *stream, const char *data, size_t 
   clock_gettime (CLOCK_REALTIME, &ts);
   size_t n = shim_log_format (out, data, len, newline, stream, &ts);
   if (log->max_size > 0 && log->size > 0 && log->size + (long long) n > log->max_size)
-    rotate (log);
-  berth_error_t err = NULL;
-  if (berth_write_all (log->fd, out, n, &err) < 0)
     {
-      shim_diag ("warning", "write log `%s`: %s", log->path, strerror (err->status));
-      berth_error_release (&err);
-      return;
+      batch_flush (log);
+      rotate (log);
+    }
+  if (batch_len + n > sizeof batch)
+    batch_flush (log);
+  if (n > sizeof batch)
+    {
+      berth_error_t err = NULL;
+      if (berth_write_all (log->fd, out, n, &err) < 0)
+        {
+          shim_diag ("warning", "write log `%s`: %s", log->path, strerror (err->status));
+          berth_error_release (&err);
+        }
+    }
+  else
+    {
+      memcpy (batch + batch_len, out, n);
+      batch_len += n;
     }
   log->size += (long long) n;
 }
@@ -248,7 +282,7 @@ shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, 
         {
           memcpy (lb->buf + lb->len, data, take);
           lb->len += take;
-          return;
+          break;
         }
       if (lb->len == 0)
         write_entry (log, lb->stream, data, take, 1);
@@ -261,6 +295,7 @@ shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, 
       data += take + 1;
       n -= take + 1;
     }
+  batch_flush (log);
 }
 
 void
@@ -269,4 +304,5 @@ shim_log_flush (struct shim_log *log, struct shim_linebuf *lb)
   if (lb->len > 0)
     write_entry (log, lb->stream, lb->buf, lb->len, 1);
   lb->len = 0;
+  batch_flush (log);
 }

@@ -21,10 +21,17 @@
 #include "io.h"
 #include "shim.h"
 
-/* Bounds: a client whose unsent output passes CLIENT_OUT_MAX is disconnected (the
- * container never waits for a client); stdin from clients past STDIN_MAX pauses reading
- * from them until the container has consumed it. */
-#define CLIENT_OUT_MAX (1u << 20)
+/* Bounds. Output: past OUT_HIGH unsent bytes for an attached client the shim stops
+ * reading the container's output (it blocks on a full pipe, as with Docker) until every
+ * client is under OUT_LOW again; a client that makes no progress for STALL_MS is
+ * disconnected and reading resumes, so a stuck or gone client holds the container for at
+ * most that long. OUT_HARD is never exceeded (the drain at exit reads regardless).
+ * Stdin: past STDIN_MAX the shim stops reading from clients until the container has
+ * consumed it. */
+#define OUT_HIGH (1u << 20)
+#define OUT_LOW (256u << 10)
+#define OUT_HARD (4u << 20)
+#define STALL_MS 2000
 #define STDIN_MAX (1u << 20)
 #define FRAME_MAX (1u << 20)
 
@@ -54,6 +61,7 @@ enum
   W_ERR,
   W_STDIN,
   W_TIMER,
+  W_STALL,
   W_CLIENT,
 };
 
@@ -74,6 +82,7 @@ struct client
   struct watch w; /* first: epoll data points here */
   struct client *next;
   int attached, want_stdin, waiting, closing, dead, paused;
+  long long progress_at; /* CLOCK_MONOTONIC ms of the last write that made progress */
   uint32_t events;
   unsigned char hdr[5];
   size_t hlen;
@@ -86,7 +95,8 @@ static struct
 {
   const struct shim_config *cfg;
   int ep, dirfd;
-  struct watch listen_w, sig_w, parent_w, out_w, err_w, stdin_w, timer_w;
+  struct watch listen_w, sig_w, parent_w, out_w, err_w, stdin_w, timer_w, stall_w;
+  int output_paused;
   uint32_t stdin_events;
   struct shim_child *child;
   int master;
@@ -98,6 +108,8 @@ static struct
   struct obuf stdin_buf;
   struct client *clients;
 } S;
+
+static void output_resume_check (void);
 
 static int
 obuf_append (struct obuf *b, const void *data, size_t len, size_t limit)
@@ -189,6 +201,7 @@ client_close (struct client *c)
   obuf_release (&c->out);
   free (c->payload);
   c->payload = NULL;
+  output_resume_check ();
 }
 
 static void
@@ -202,12 +215,24 @@ client_update (struct client *c)
     }
 }
 
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 client_flush (struct client *c)
 {
   if (c->dead)
     return;
-  if (obuf_flush (&c->out, c->w.fd) < 0)
+  size_t before = obuf_pending (&c->out);
+  int r = obuf_flush (&c->out, c->w.fd);
+  if (obuf_pending (&c->out) < before)
+    c->progress_at = now_ms ();
+  if (r < 0)
     {
       client_close (c);
       return;
@@ -218,6 +243,7 @@ client_flush (struct client *c)
       return;
     }
   client_update (c);
+  output_resume_check ();
 }
 
 static void
@@ -227,9 +253,11 @@ client_send (struct client *c, int type, const void *data, size_t len)
                            (unsigned char) (len >> 24) };
   if (c->dead)
     return;
-  if (obuf_append (&c->out, hdr, sizeof hdr, CLIENT_OUT_MAX) < 0 || obuf_append (&c->out, data, len, CLIENT_OUT_MAX) < 0)
+  if (obuf_pending (&c->out) == 0)
+    c->progress_at = now_ms ();
+  if (obuf_append (&c->out, hdr, sizeof hdr, OUT_HARD) < 0 || obuf_append (&c->out, data, len, OUT_HARD) < 0)
     {
-      shim_diag ("warning", "client on fd %d is too slow: %zu bytes unsent, disconnected", c->w.fd, obuf_pending (&c->out));
+      shim_diag ("warning", "client on fd %d is %zu bytes behind, disconnected", c->w.fd, obuf_pending (&c->out));
       client_close (c);
       return;
     }
@@ -512,6 +540,72 @@ sweep_clients (void)
 /* ---------------------------------------------------------------- output */
 
 static void
+set_stall_timer (int ms)
+{
+  struct itimerspec its = { .it_value = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 } };
+  if (timerfd_settime (S.stall_w.fd, 0, &its, NULL) < 0)
+    shim_diag ("warning", "timerfd_settime: %s", strerror (errno));
+}
+
+static void
+output_events (uint32_t ev)
+{
+  if (S.out_w.fd >= 0)
+    ep_set (S.out_w.fd, &S.out_w, ev, EPOLL_CTL_MOD);
+  if (S.err_w.fd >= 0)
+    ep_set (S.err_w.fd, &S.err_w, ev, EPOLL_CTL_MOD);
+}
+
+static void
+output_pause (void)
+{
+  S.output_paused = 1;
+  output_events (0);
+  set_stall_timer (STALL_MS / 4);
+}
+
+static void
+output_resume (void)
+{
+  S.output_paused = 0;
+  output_events (EPOLLIN);
+  set_stall_timer (0);
+}
+
+static void
+output_resume_check (void)
+{
+  if (!S.output_paused)
+    return;
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    if (c->attached && !c->dead && obuf_pending (&c->out) > OUT_LOW)
+      return;
+  output_resume ();
+}
+
+/* While paused: drop clients that made no progress for STALL_MS. */
+static void
+on_stall_timer (void)
+{
+  uint64_t ticks;
+  if (read (S.stall_w.fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+    shim_diag ("warning", "read timerfd: %s", strerror (errno));
+  if (!S.output_paused)
+    return;
+  long long now = now_ms ();
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    if (c->attached && !c->dead && obuf_pending (&c->out) > OUT_LOW && now - c->progress_at >= STALL_MS)
+      {
+        shim_diag ("warning", "client on fd %d made no progress for %d ms with %zu bytes unsent, disconnected", c->w.fd,
+                   STALL_MS, obuf_pending (&c->out));
+        client_close (c);
+      }
+  output_resume_check ();
+  if (S.output_paused)
+    set_stall_timer (STALL_MS / 4);
+}
+
+static void
 output_close (struct watch *w, struct shim_linebuf *lb)
 {
   if (w->fd < 0)
@@ -541,9 +635,16 @@ output_read (struct watch *w)
       return -1;
     }
   shim_log_feed (S.log, lb, buf, (size_t) n);
+  int behind = 0;
   for (struct client *c = S.clients; c != NULL; c = c->next)
     if (c->attached && !c->dead && !c->closing)
-      client_send (c, w->kind == W_OUT ? MSG_STDOUT : MSG_STDERR, buf, (size_t) n);
+      {
+        client_send (c, w->kind == W_OUT ? MSG_STDOUT : MSG_STDERR, buf, (size_t) n);
+        if (!c->dead && obuf_pending (&c->out) > OUT_HIGH)
+          behind = 1;
+      }
+  if (behind && !S.output_paused && !S.exited)
+    output_pause ();
   return 1;
 }
 
@@ -665,6 +766,8 @@ container_exited (int status)
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
   shim_format_time (S.exited_at, sizeof S.exited_at, &ts);
+  if (S.output_paused)
+    output_resume ();
   /* Drain what the container wrote before it exited, so the log and attached clients
    * have all of it before anyone hears of the exit. */
   while (S.out_w.fd >= 0 && output_read (&S.out_w) > 0)
@@ -739,7 +842,8 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
   sigaddset (&mask, SIGCHLD);
   S.sig_w = (struct watch) { W_SIGNAL, signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK) };
   S.timer_w = (struct watch) { W_TIMER, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
-  if (S.sig_w.fd < 0 || S.timer_w.fd < 0)
+  S.stall_w = (struct watch) { W_STALL, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
+  if (S.sig_w.fd < 0 || S.timer_w.fd < 0 || S.stall_w.fd < 0)
     {
       shim_diag ("error", "signalfd/timerfd: %s", strerror (errno));
       return 1;
@@ -752,6 +856,7 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
   ep_set (S.listen_w.fd, &S.listen_w, EPOLLIN, EPOLL_CTL_ADD);
   ep_set (S.sig_w.fd, &S.sig_w, EPOLLIN, EPOLL_CTL_ADD);
   ep_set (S.timer_w.fd, &S.timer_w, EPOLLIN, EPOLL_CTL_ADD);
+  ep_set (S.stall_w.fd, &S.stall_w, EPOLLIN, EPOLL_CTL_ADD);
   ep_set (S.parent_w.fd, &S.parent_w, EPOLLIN, EPOLL_CTL_ADD);
   if (out_fd >= 0)
     ep_set (out_fd, &S.out_w, EPOLLIN, EPOLL_CTL_ADD);
@@ -799,6 +904,9 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
                 stdin_close_now ();
               else
                 stdin_flush ();
+              break;
+            case W_STALL:
+              on_stall_timer ();
               break;
             case W_TIMER:
               shim_diag ("info", "container %s: grace period over, exiting", cfg->id);

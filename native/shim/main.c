@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,9 @@ main (int argc, char **argv)
       fprintf (stderr, "berth-shim: fd 3: %s\n", strerror (errno));
       return 2;
     }
+  /* Client buffers grow to a few MiB during output bursts: keep them mmapped so that free
+   * gives the memory back (glibc's dynamic threshold would keep them on the heap). */
+  mallopt (M_MMAP_THRESHOLD, 64 << 10);
   /* Our readers come and go; a write to a gone one must be EPIPE, not our death. */
   signal (SIGPIPE, SIG_IGN);
   /* Not in the daemon's session: its end must not be ours (the daemon spawns us detached

@@ -163,8 +163,9 @@ export function connectShim(stateDir: string): ShimClient {
     const exit = new Promise<ExitStatus | undefined>((res) => { resolveExit = res; });
     const output = new Readable({
       objectMode: true,
+      highWaterMark: 1024,
       read() {
-        sock?.resume();
+        // Nothing to pull: frames are pushed as they arrive.
       },
     });
     const pending: Buffer[] = [];
@@ -186,8 +187,9 @@ export function connectShim(stateDir: string): ShimClient {
             if (typeof json.error === "string") rejectReady(new BerthError(kindOfErrno(json.errno), `attach: ${json.error}`));
             else resolveReady();
           } else if (f.type === FRAME.stdout || f.type === FRAME.stderr) {
-            // Copy: the decoder's buffer is reused for the next frames.
-            if (!output.push({ stream: f.type, data: Buffer.from(f.payload) } satisfies ShimOutputChunk)) s.pause();
+            // No pause on a full `output`: the shim disconnects a client that falls 4 MiB
+            // behind, so reading on (and buffering here) is what keeps a burst attached.
+            output.push({ stream: f.type, data: f.payload } satisfies ShimOutputChunk);
           } else if (f.type === FRAME.exit) {
             resolveExit(parseExitStatus(f.payload.toString("utf8")));
           }
