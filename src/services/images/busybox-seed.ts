@@ -6,7 +6,6 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { buildBusyboxRootfs, ensureBusyboxStatic } from "../../fixtures/busybox-rootfs.js";
-import { packDirectory } from "../../store/snapshots/pack-dir.js";
 import type { ImageService } from "./image-service.js";
 
 /** The reference the seed image gets. */
@@ -15,6 +14,7 @@ export const BUSYBOX_REF = "busybox:latest";
 /** Make sure `busybox:latest` exists; returns its id, building it when missing. */
 export async function ensureBusyboxImage(images: ImageService, tmpDir: string): Promise<string> {
   if (images.has(BUSYBOX_REF)) return (await images.inspect(BUSYBOX_REF)).Id;
+  const { packDirectory } = await import("../../store/snapshots/pack-dir.js");
   const bin = ensureBusyboxStatic();
   const created = (await stat(bin)).mtime;
   const dir = await mkdtemp(join(tmpDir, "busybox-"));

@@ -16,9 +16,6 @@ import { applyChanges } from "./changes.js";
 import { hostPlatform, MEDIA_TYPE, parseImageConfig, type HistoryEntry, type ImageConfig, type OciManifest } from "./image-config.js";
 import { ImageStore, type ImageLayer, type ImageRecord } from "./image-store.js";
 import { familiarString, fullString, isValidTag, parseReference, withDefaultTag, type Reference } from "./reference.js";
-import { spoolArchive } from "./archive-spool.js";
-import { readArchiveImages } from "./load-archive.js";
-import { writeSaveArchive } from "./save-archive.js";
 
 /** Who uses an image (containers, later): injected so images need not know containers. */
 export type ImageUsers = (imageId: string) => { id: string; running: boolean } | undefined;
@@ -492,6 +489,9 @@ export class ImageService {
 
   /** POST /images/load: returns the progress lines Docker prints ("Loaded image: …"). */
   async load(input: Readable): Promise<string[]> {
+    // Archive code (and tar parsing) loads on first use, keeping daemon start-up short.
+    const { spoolArchive } = await import("./archive-spool.js");
+    const { readArchiveImages } = await import("./load-archive.js");
     const spool = await spoolArchive(input, this.d.tmpDir);
     try {
       const images = await readArchiveImages(spool);
@@ -556,6 +556,7 @@ export class ImageService {
       else for (const t of it.tags) if (!m.tags.some((x) => fullString(x) === fullString(t))) m.tags.push(t);
     }
     for (const { img } of merged.values()) this.d.events.publish("image", "save", img.id, {});
+    const { writeSaveArchive } = await import("./save-archive.js");
     return writeSaveArchive(this.d.content, [...merged.values()].map(({ img, tags }) => ({
       id: img.id,
       configSize: img.configSize,

@@ -19,7 +19,6 @@ import type { Host } from "../../kernel/host.js";
 import { invalidArgument, notFound, conflict } from "../../shared/errors.js";
 import { readJson, writeJsonAtomic, fsyncDir, TEMP_PREFIX } from "../records/atomic-file.js";
 import { chainId as computeChainId } from "./chain-id.js";
-import { extractLayer } from "./extract-layer.js";
 
 /** A layer's metadata. */
 export interface LayerInfo {
@@ -161,6 +160,8 @@ export class OverlayStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
     await mkdir(join(tmp, "diff"), { recursive: true, mode: 0o755 });
     try {
+      // Loaded on first use: tar parsing is not needed to start the daemon.
+      const { extractLayer } = await import("./extract-layer.js");
       const res = await extractLayer(input, join(tmp, "diff"), this.host);
       if (options.expectedDiffId !== undefined && res.diffId !== options.expectedDiffId) {
         throw invalidArgument(`apply layer: content digest ${res.diffId} does not match the diff id ${options.expectedDiffId}`);
