@@ -85,6 +85,7 @@ export interface ContainerSummary {
   readonly pid: number;
   readonly status: State["status"];
   readonly bundle: string;
+  readonly rootfs: string;
   readonly created: string;
   readonly owner: string;
 }
@@ -620,7 +621,7 @@ export class Runtime {
         throw err;
       }
       const status = this.#status(rec);
-      out.push({ id, pid: status === "stopped" ? 0 : rec.pid, status, bundle: rec.bundle, created: rec.created, owner: rec.owner });
+      out.push({ id, pid: status === "stopped" ? 0 : rec.pid, status, bundle: rec.bundle, rootfs: rec.rootfs, created: rec.created, owner: rec.owner });
     }
     return out;
   }

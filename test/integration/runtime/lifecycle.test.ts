@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { BERTH_RUNTIME, cli, makeBundle, uniqueId, sh, type TempBundle } from "../../helpers/bundle.js";
+import { BERTH_RUNTIME, busyboxRootfs, cli, makeBundle, uniqueId, sh, type TempBundle } from "../../helpers/bundle.js";
 
 function alive(pid: number): boolean {
   try {
@@ -107,6 +107,7 @@ test("berth-runtime list, ps, pause, resume and events --stats report the contai
   const json = JSON.parse(rt("list", "--format", "json").stdout);
   assert.equal(json[0].id, id);
   assert.equal(json[0].status, "running");
+  assert.equal(json[0].rootfs, busyboxRootfs());
   await until(() => JSON.parse(rt("ps", "--format", "json", id).stdout).length === 3);
   const pids: number[] = JSON.parse(rt("ps", "--format", "json", id).stdout);
   const table = rt("ps", id).stdout;
