@@ -237,6 +237,13 @@ test("connect() allocates addresses lowest-first, derives MACs, names eth0/eth1 
   assert.deepEqual(svc.endpointsOf(CID("a")).map((e) => e.endpoint.ifname).sort(), ["eth0", "eth1"]);
 });
 
+test("concurrent connects are serialised and get distinct addresses", async (t) => {
+  const { svc } = await setup(t);
+  await svc.create({ Name: "busy", IPAM: { Config: [{ Subnet: "10.11.0.0/24" }] } });
+  const eps = await Promise.all(["1", "2", "3", "4", "5"].map((c) => svc.connect("busy", { containerId: CID(c), name: `c${c}`, netns: { pid: 1 } })));
+  assert.deepEqual(eps.map((e) => e.ipAddress).sort(), ["10.11.0.2", "10.11.0.3", "10.11.0.4", "10.11.0.5", "10.11.0.6"]);
+});
+
 test("connect() refuses bad requests before touching the kernel", async (t) => {
   const { kernel, svc } = await setup(t);
   await svc.create({ Name: "u", IPAM: { Config: [{ Subnet: "10.3.0.0/24" }] } });

@@ -200,6 +200,32 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
     assert.ok(!table.includes(`. ${loop.hostPort} :`), "no DNAT element after unpublish");
   });
 
+  await t.test("a published UDP port is reached from the host at 127.0.0.1", async () => {
+    const echo = spawn("ip", ["netns", "exec", nsB, process.execPath, "-e", `const s=require("dgram").createSocket("udp4");s.on("message",(m,r)=>s.send(Buffer.concat([Buffer.from("echo:"),m]),r.port,r.address));s.bind(9999,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
+    procs.push(echo);
+    await new Promise<void>((resolve, reject) => {
+      echo.stdout?.once("data", () => resolve());
+      echo.once("exit", (c) => reject(new Error(`udp echo exited ${c}`)));
+    });
+    const [udp] = await svc!.publish(epB.endpointId, [{ hostIp: "127.0.0.1", hostPort: 0, containerPort: 9999, proto: "udp" }]);
+    assert.ok(udp !== undefined);
+    const client = createSocket("udp4");
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("udp reply timed out")), 3000);
+        client.on("message", (m) => {
+          clearTimeout(timer);
+          resolve(m.toString());
+        });
+        client.send("ping", udp.hostPort, "127.0.0.1");
+      });
+      assert.equal(reply, "echo:ping");
+    } finally {
+      client.close();
+      await svc!.unpublish(epB.endpointId);
+    }
+  });
+
   await t.test("an internal endpoint cannot reach a host listener; a normal one can", async () => {
     const listener = createServer((s) => {
       s.on("error", () => undefined);
