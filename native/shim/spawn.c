@@ -33,6 +33,17 @@ child_fail (int parent_fd, long op, const char *name, berth_error_t *err)
   _exit (1);
 }
 
+/* A failure after wait-start (startContainer hooks, exec) happens to a started container:
+ * it is reported on fd 3 for whoever still listens, and the container exits as runc's
+ * would make a shell do: 127 when the program was not found, 126 when it cannot run. */
+static void __attribute__ ((noreturn))
+child_fail_started (long op, const char *name, berth_error_t *err)
+{
+  int status = (*err)->status == ENOENT ? 127 : (*err)->status == EACCES || (*err)->status == ENOEXEC ? 126 : 1;
+  berth_report_error (SYNC_FD, op, name, *err);
+  _exit (status);
+}
+
 static void
 child_stdio (int parent_fd, const struct shim_stdio *io)
 {
@@ -93,6 +104,9 @@ run_child (const struct berth_plan *plan, const struct shim_stdio *io, int paren
   size_t failed = 0;
   berth_execute (plan, &ctx, &failed, &err);
   const char *name = failed < plan->nops ? berth_opcode_name (plan->ops[failed].opcode) : "exec";
+  for (size_t i = 0; i < failed && i < plan->nops; i++)
+    if (plan->ops[i].opcode == BERTH_OP_WAIT_START)
+      child_fail_started ((long) failed, name, &err);
   child_fail (parent_fd, (long) failed, name, &err);
 }
 

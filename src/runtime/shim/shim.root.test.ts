@@ -339,6 +339,74 @@ describe("berth-shim", () => {
     assert.equal(existsSync(join(box.stateDir, "shim.pid")), false);
     assert.equal(readExitFile(box.stateDir), undefined);
   });
+  test("a program that is not found after start exits 127, and `execed` rejects with the exec error", async () => {
+    const box = newBox();
+    const r = await start(box, ["/no/such/program"]);
+    const c = connectShim(box.stateDir);
+    const execed = r.execed.then(() => undefined, (e: unknown) => e);
+    await startContainer(box);
+    const exit = await c.wait();
+    assert.equal(exit.exitCode, 127);
+    const err = await execed;
+    assert.ok(err instanceof PlanOpError, String(err));
+    assert.equal(err.opName, "exec");
+    assert.equal(err.code, "ENOENT");
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("the none log driver writes no log, and orphans of a container without a pid namespace are reaped", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "sleep 1 & echo orphan=$!"], { logDriver: "none" },
+      (s) => { s.linux.namespaces = (s.linux.namespaces as { type: string }[]).filter((n) => n.type !== "pid"); });
+    const c = connectShim(box.stateDir);
+    const a = c.attach();
+    await a.ready;
+    const got = collect(a);
+    await startContainer(box);
+    assert.equal((await c.wait()).exitCode, 0);
+    await got.ended;
+    const orphan = Number(/orphan=(\d+)/.exec(got.text())?.[1]);
+    assert.ok(orphan > 0, got.text());
+    pids.add(orphan);
+    // The shell exited first: the sleep was reparented to the shim (a child subreaper),
+    // which reaps it when it ends, so it never lingers as a zombie.
+    const ppid = Number(readFileSync(`/proc/${orphan}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
+    assert.equal(ppid, r.shimPid);
+    await until("the orphan to be reaped", () => !existsSync(`/proc/${orphan}`));
+    assert.equal(existsSync(box.logPath), false);
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
+
+  test("a client that stops reading is disconnected and the container's output goes on", async () => {
+    const box = newBox();
+    // About 6 MB: past the shim's 1 MiB per-client bound and the socket buffers.
+    const r = await start(box, ["sh", "-c", "head -c 6000000 /dev/zero | tr '\\0' x; echo; echo end"]);
+    const c = connectShim(box.stateDir);
+    // A raw attach that never reads its socket.
+    const { createConnection } = await import("node:net");
+    const { encodeFrame, FRAME } = await import("./protocol.js");
+    const stuck = createConnection(join(box.stateDir, "shim.sock"));
+    await new Promise((res) => stuck.once("connect", res));
+    stuck.write(encodeFrame(FRAME.attach, Buffer.from([0])));
+    stuck.pause();
+    await sleep(100);
+    const t0 = Date.now();
+    await startContainer(box);
+    const exit = await c.wait();
+    assert.equal(exit.exitCode, 0);
+    // Held for at most the 2 s no-progress deadline (plus the time to write the log).
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+    const entries = logEntries(box);
+    assert.equal(entries.at(-1)?.log, "end\n");
+    assert.equal(entries.filter((e) => e.log.endsWith("\n")).length, 2);
+    const diag = readFileSync(join(box.stateDir, "shim.log"), "utf8");
+    assert.match(diag, /made no progress for 2000 ms/);
+    stuck.destroy();
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
 });
 
 /** Plans carry bigints (rlimits): JSON with them as {"$big": "…"}, for the starter child process. */
