@@ -3,7 +3,7 @@
  * berthd: the daemon. Flags and daemon.json → config; lock the data root (one daemon per
  * root); wire stores, services and the API server; listen; stop cleanly on SIGTERM/SIGINT.
  */
-import { Command } from "commander";
+import { parseArgs } from "node:util";
 import { pino, destination } from "pino";
 import { rm, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -12,21 +12,53 @@ import { loadConfig, DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT }
 import { lockDataRoot } from "./data-root-lock.js";
 import { wireDaemon } from "./wire.js";
 
-const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+const USAGE = `Usage: berthd [OPTIONS]
+
+The berth container engine daemon (Docker Engine API)
+
+Options:
+      --data-root string     root of persistent state (default "${DEFAULT_DATA_ROOT}")
+      --exec-root string     root of runtime state (default "${DEFAULT_EXEC_ROOT}")
+  -H, --host list            socket(s) to listen on: unix:///path or tcp://host:port (repeatable)
+  -l, --log-level string     trace, debug, info, warn, error, fatal (default "info")
+  -p, --pidfile string       write the daemon's pid to this file
+      --config-file string   daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
+  -h, --help                 print usage
+  -v, --version              print version information and quit
+`;
 
 async function main(): Promise<void> {
-  const program = new Command("berthd")
-    .description("the berth container engine daemon (Docker Engine API)")
-    .version(BERTH_VERSION, "-v, --version")
-    .option("--data-root <dir>", `root of persistent state (default "${DEFAULT_DATA_ROOT}")`)
-    .option("--exec-root <dir>", `root of runtime state (default "${DEFAULT_EXEC_ROOT}")`)
-    .option("-H, --host <address>", "socket to listen on (repeatable; unix:///path or tcp://host:port)", collect)
-    .option("-l, --log-level <level>", "log level: trace, debug, info, warn, error, fatal (default \"info\")")
-    .option("-p, --pidfile <file>", "write the daemon's pid to this file")
-    .option("--config-file <file>", `daemon configuration file (default "${DEFAULT_CONFIG_FILE}")`)
-    .allowExcessArguments(false);
-  program.parse(process.argv);
-  const opts = program.opts<{ dataRoot?: string; execRoot?: string; host?: string[]; logLevel?: string; pidfile?: string; configFile?: string }>();
+  // node:util parseArgs rather than commander: nothing to load at start-up.
+  const { values } = parseArgs({
+    options: {
+      "data-root": { type: "string" },
+      "exec-root": { type: "string" },
+      host: { type: "string", short: "H", multiple: true },
+      "log-level": { type: "string", short: "l" },
+      pidfile: { type: "string", short: "p" },
+      "config-file": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (values.version === true) {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return;
+  }
+  const opts = {
+    dataRoot: values["data-root"],
+    execRoot: values["exec-root"],
+    host: values.host,
+    logLevel: values["log-level"],
+    pidfile: values.pidfile,
+    configFile: values["config-file"],
+  };
   const config = await loadConfig(opts);
   const log = pino({ level: config.logLevel, base: { pid: process.pid } }, destination(2));
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
