@@ -12,8 +12,8 @@
  */
 import { existsSync, openSync, closeSync, readSync, readFileSync, statSync, lstatSync, readlinkSync, constants as fsc, unlinkSync } from "node:fs";
 import { constants as osc } from "node:os";
-import { dirname, isAbsolute, posix, relative, resolve } from "node:path";
-import { BerthError, failedPrecondition, internal, invalidArgument, notFound } from "../shared/errors.js";
+import { dirname, posix, relative, resolve } from "node:path";
+import { BerthError, failedPrecondition, internal, invalidArgument } from "../shared/errors.js";
 import type { CgroupMountSource } from "./plan/compile.js";
 import type { Plan } from "./plan/plan.js";
 import type { runExecutor } from "./plan/executor.js";
@@ -649,9 +649,3 @@ export class Runtime {
   }
 }
 
-/** Resolve a path against the bundle unless it is absolute. */
-export function bundlePath(bundle: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(bundle, p);
-}
-
-export { notFound };

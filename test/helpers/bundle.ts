@@ -3,7 +3,7 @@
  * under a temp dir keyed by pid), bundles with a runc-like default config.json, a
  * temporary runtime root, and a way to run berth-runtime's CLI.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,21 +86,6 @@ export function cli(args: readonly string[], opts: { timeoutMs?: number } = {}):
     closeSync(err);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Run berth-runtime asynchronously; resolves with status, stdout and stderr. */
-export function cliAsync(args: readonly string[], timeoutMs = 30_000): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BERTH_RUNTIME, ...args], { encoding: "utf8", timeout: timeoutMs }, (err, stdout, stderr) => {
-      const status = err === null ? 0 : typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1;
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** Read a file if it exists. */
-export function readIfExists(path: string): string | undefined {
-  return existsSync(path) ? readFileSync(path, "utf8") : undefined;
 }
 
 /** Result of running a container to completion. */

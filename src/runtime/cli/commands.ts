@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { invalidArgument } from "../../shared/errors.js";
-import { Runtime, signalName } from "../runtime.js";
+import type { Runtime } from "../runtime.js";
 import { defaultSpec } from "../spec/default-spec.js";
 import { validateSpec } from "../spec/validate.js";
 import type { Process } from "../spec/types.js";
@@ -333,4 +333,3 @@ export function parseCommand(name: string, argv: readonly string[]): { cmd: Comm
   return { cmd, parsed };
 }
 
-export { signalName };
