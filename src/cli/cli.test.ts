@@ -43,6 +43,10 @@ test("berth images -q, --no-trunc, --digests, --format and the repository argume
   assert.match(dig.out, /^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE\n/);
   assert.match(dig.out, new RegExp(`busybox\\s+latest\\s+sha256:${"d".repeat(64)}\\s+0123456789ab`));
   assert.equal((await run(["images", "--format", "{{.Repository}}:{{.Tag}}"], e)).out, "busybox:latest\n");
+  const json = JSON.parse((await run(["images", "--format", "json"], e)).out) as Record<string, string>;
+  assert.equal(json.Repository, "busybox");
+  assert.equal(json.ID, "0123456789ab");
+  assert.equal((await run(["images", "--format", "table"], e)).out, (await run(["images"], e)).out);
   await run(["image", "ls", "-f", "dangling=false", "busy*"], e);
   assert.deepEqual(e.calls.at(-1), ["listImages", { all: false, digests: false, filters: { dangling: ["false"], reference: ["busy*"] } }]);
 });

@@ -34,6 +34,16 @@ function renderOne(tpl: string, obj: unknown): string {
   });
 }
 
+/**
+ * docker's format keywords: "json" is one JSON object per line, "table" the command's
+ * default table; anything else is a template.
+ */
+export function resolveFormat(format: string | undefined, defaultTable: string): string {
+  if (format === undefined || format === "" || format === "table") return defaultTable;
+  if (format === "json") return "{{json .}}";
+  return format;
+}
+
 /** True when the template is a table. */
 export function isTableFormat(format: string): boolean {
   return format.startsWith("table");

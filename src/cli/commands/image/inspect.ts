@@ -15,7 +15,7 @@ export async function runImageInspect(cli: Cli, names: readonly string[], format
       errors.push(err);
     }
   }
-  if (format !== undefined) cli.out.write(renderTemplate(format, found));
+  if (format !== undefined && format !== "" && format !== "json") cli.out.write(renderTemplate(format, found));
   else cli.out.write(`${JSON.stringify(found, null, 4)}\n`);
   reportErrors(errors);
 }

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import type { ImageSummary } from "../../../api/images.js";
 import type { Cli } from "../../cli.js";
 import { humanSize, shortId, timeAgo } from "../../format/human.js";
-import { renderTemplate } from "../../format/template.js";
+import { renderTemplate, resolveFormat } from "../../format/template.js";
 import { parseFilterFlags } from "../filters.js";
 
 /** Options of `images`. */
@@ -87,7 +87,7 @@ export async function runImages(cli: Cli, o: ImagesOptions, repo: string | undef
   if (repo !== undefined) filters.reference = [...(filters.reference ?? []), repo];
   const images = await cli.client().listImages({ all: o.all === true, digests: o.digests === true, filters });
   const rows = imageRows(images, o, cli.now());
-  let format = o.format ?? (o.digests === true
+  let format = resolveFormat(o.format, o.digests === true
     ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
   if (o.quiet === true) format = "{{.ID}}";

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import type { EventMessage } from "../../../api/system.js";
 import type { Cli } from "../../cli.js";
-import { renderTemplate } from "../../format/template.js";
+import { renderTemplate, resolveFormat } from "../../format/template.js";
 import { parseFilterFlags } from "../filters.js";
 
 /** docker's default event line: "<RFC3339Nano fixed> <type> <action> <id> (k=v, …)". */
@@ -29,7 +29,7 @@ export async function runEvents(cli: Cli, o: EventsCliOptions, signal?: AbortSig
   if (o.since !== undefined) opts.since = o.since;
   if (o.until !== undefined) opts.until = o.until;
   for await (const e of cli.client().events(opts, signal)) {
-    cli.out.write(o.format !== undefined ? renderTemplate(o.format, [e]) : `${formatEvent(e)}\n`);
+    cli.out.write(o.format !== undefined && o.format !== "" ? renderTemplate(resolveFormat(o.format, "{{json .}}"), [e]) : `${formatEvent(e)}\n`);
   }
 }
 
