@@ -126,7 +126,7 @@ after(async () => {
     // dockerd stops its managed containerd on a clean exit; not after a SIGKILL.
     if (containerdPid > 0 && alive(containerdPid)) {
       process.kill(containerdPid, "SIGTERM");
-      await until(() => !alive(containerdPid), 10_000, "containerd to exit").catch(() => process.kill(containerdPid, "SIGKILL"));
+      await until(() => !alive(containerdPid), 30_000, "containerd to exit").catch(() => process.kill(containerdPid, "SIGKILL"));
     }
   } finally {
     unmountUnder(dir);
@@ -152,8 +152,8 @@ test("docker run --runtime berth --rm prints the output, returns the exit code a
   assert.ok(calls.some((c) => /\bcreate\b.*--bundle/.test(c)), `no create --bundle call in:\n${calls.join("\n")}`);
   assert.ok(calls.some((c) => /\bstart\b/.test(c)), `no start call in:\n${calls.join("\n")}`);
   assert.ok(calls.some((c) => /\bdelete\b/.test(c)), `no delete call in:\n${calls.join("\n")}`);
-  await until(async () => (await docker(["ps", "--all", "--quiet"])).stdout === "", 10_000, "the container to be removed");
-  await until(() => containerCgroups().length === 0, 10_000, "the container cgroup to be removed");
+  await until(async () => (await docker(["ps", "--all", "--quiet"])).stdout === "", 30_000, "the container to be removed");
+  await until(() => containerCgroups().length === 0, 30_000, "the container cgroup to be removed");
 });
 
 test("docker run --runtime berth applies --memory, --pids-limit, --cap-drop and --read-only", { skip }, async () => {
@@ -179,7 +179,7 @@ test("docker exec joins a berth-runtime container and docker stop delivers SIGTE
   assert.equal(started.code, 0, explain(started));
   const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", name])).stdout.trim());
   assert.ok(pid > 1 && alive(pid));
-  await until(async () => (await docker(["exec", name, "cat", "/tmp/marker"])).stdout === "marker\n", 10_000, "the marker file");
+  await until(async () => (await docker(["exec", name, "cat", "/tmp/marker"])).stdout === "marker\n", 30_000, "the marker file");
   const before = runtime.calls().length;
   const cmdline = await docker(["exec", name, "cat", "/proc/1/cmdline"]);
   assert.equal(cmdline.code, 0, explain(cmdline));

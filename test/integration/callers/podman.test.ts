@@ -192,7 +192,7 @@ test("podman exec joins a running berth-runtime container, and podman stop deliv
   const pidOut = await podman(["inspect", "--format", "{{.State.Pid}}", name]);
   const pid = Number(pidOut.stdout.trim());
   assert.ok(pid > 1 && alive(pid), explain(pidOut));
-  await until(async () => (await podman(["exec", name, "cat", "/tmp/marker"])).stdout === "marker\n", 10_000, "the marker file");
+  await until(async () => (await podman(["exec", name, "cat", "/tmp/marker"])).stdout === "marker\n", 30_000, "the marker file");
 
   const before = runtime.calls().length;
   const cmdline = await podman(["exec", name, "cat", "/proc/1/cmdline"]);
@@ -208,7 +208,7 @@ test("podman exec joins a running berth-runtime container, and podman stop deliv
   assert.equal(as.stdout, "65534\n/tmp\nfrom exec\n", explain(as));
   const detached = await podman(["exec", "--detach", name, "sh", "-c", "echo detached > /tmp/detached"]);
   assert.equal(detached.code, 0, explain(detached));
-  await until(async () => (await podman(["exec", name, "cat", "/tmp/detached"])).stdout === "detached\n", 10_000, "the detached exec");
+  await until(async () => (await podman(["exec", name, "cat", "/tmp/detached"])).stdout === "detached\n", 30_000, "the detached exec");
 
   const stop = await podman(["stop", "--time", "20", name]);
   assert.equal(stop.code, 0, explain(stop));
@@ -218,7 +218,7 @@ test("podman exec joins a running berth-runtime container, and podman stop deliv
   assert.equal(alive(pid), false);
   const rm = await podman(["rm", name]);
   assert.equal(rm.code, 0, explain(rm));
-  await until(() => stateEntries().length === 0, 10_000, "berth-runtime state to be deleted");
+  await until(() => stateEntries().length === 0, 30_000, "berth-runtime state to be deleted");
 });
 
 test("podman stop falls back to SIGKILL for a container that ignores SIGTERM", { skip }, async (t) => {
@@ -296,7 +296,7 @@ test("podman kill -s delivers the signal to the container, and podman wait retur
   const started = await podman(["run", "--detach", "--name", name, ...RUN, IMAGE,
     "sh", "-c", "trap 'exit 12' USR1; echo ready; while true; do sleep 0.1; done"]);
   assert.equal(started.code, 0, explain(started));
-  await until(async () => (await podman(["logs", name])).stdout.includes("ready"), 10_000, "the container to trap USR1");
+  await until(async () => (await podman(["logs", name])).stdout.includes("ready"), 30_000, "the container to trap USR1");
   const kill = await podman(["kill", "--signal", "USR1", name]);
   assert.equal(kill.code, 0, explain(kill));
   const wait = await podman(["wait", name]);
