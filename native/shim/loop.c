@@ -396,22 +396,22 @@ handle_request (struct client *c, int type, const char *p, size_t len)
     case REQ_RESIZE:
       {
         if (len < 4)
-          return reply_error (c, EINVAL, "resize: short request");
+          return reply_error (c, EINVAL, "short request");
         struct winsize ws = { .ws_row = (unsigned short) ((unsigned char) p[0] | ((unsigned char) p[1] << 8)),
                               .ws_col = (unsigned short) ((unsigned char) p[2] | ((unsigned char) p[3] << 8)) };
         if (S.master < 0)
-          return reply_error (c, ENOTTY, "resize: the container has no terminal");
+          return reply_error (c, ENOTTY, "the container has no terminal");
         if (ioctl (S.master, TIOCSWINSZ, &ws) < 0)
-          return reply_error (c, errno, "resize: ioctl TIOCSWINSZ");
+          return reply_error (c, errno, "ioctl TIOCSWINSZ");
         return reply (c, "{}");
       }
     case REQ_KILL:
       {
         if (len < 4)
-          return reply_error (c, EINVAL, "kill: short request");
+          return reply_error (c, EINVAL, "short request");
         int sig = (int) le32 (p);
         if (S.exited)
-          return reply_error (c, ESRCH, "kill: the container is not running");
+          return reply_error (c, ESRCH, "the container is not running");
         if (kill (S.child->pid, sig) < 0)
           {
             snprintf (buf, sizeof buf, "kill %d: %s", sig, strerror (errno));
@@ -432,7 +432,7 @@ handle_request (struct client *c, int type, const char *p, size_t len)
       return reply (c, buf);
     case REQ_SHUTDOWN:
       if (!S.exited)
-        return reply_error (c, EBUSY, "shutdown: the container is running");
+        return reply_error (c, EBUSY, "the container is running");
       reply (c, "{}");
       S.quit = 1;
       return;

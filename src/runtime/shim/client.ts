@@ -173,7 +173,7 @@ export function connectShim(stateDir: string): ShimClient {
       if (sock !== undefined) sock.write(b);
       else pending.push(b);
     };
-    connect("attach").then((s) => {
+    connect("attach to container").then((s) => {
       sock = s;
       if (closed) {
         s.destroy();
@@ -184,7 +184,7 @@ export function connectShim(stateDir: string): ShimClient {
         for (const f of dec.push(chunk)) {
           if (f.type === FRAME.reply) {
             const json = JSON.parse(f.payload.toString("utf8")) as ReplyJson;
-            if (typeof json.error === "string") rejectReady(new BerthError(kindOfErrno(json.errno), `attach: ${json.error}`));
+            if (typeof json.error === "string") rejectReady(new BerthError(kindOfErrno(json.errno), `attach to container: ${json.error}`));
             else resolveReady();
           } else if (f.type === FRAME.stdout || f.type === FRAME.stderr) {
             // No pause on a full `output`: the shim disconnects a client that falls 4 MiB
@@ -197,7 +197,7 @@ export function connectShim(stateDir: string): ShimClient {
       });
       s.on("error", () => { /* the close below ends the stream */ });
       s.on("close", () => {
-        rejectReady(new BerthError("unavailable", "attach: the shim closed the connection"));
+        rejectReady(new BerthError("unavailable", "attach to container: the shim closed the connection"));
         resolveExit(undefined);
         output.push(null);
       });
@@ -233,21 +233,21 @@ export function connectShim(stateDir: string): ShimClient {
       const p = Buffer.alloc(4);
       p.writeUInt16LE(rows, 0);
       p.writeUInt16LE(cols, 2);
-      await request("resize", FRAME.resize, p);
+      await request("resize container tty", FRAME.resize, p);
     },
     async kill(signal: number | NodeJS.Signals): Promise<void> {
       const p = Buffer.alloc(4);
       p.writeUInt32LE(signalNumber(signal), 0);
-      await request("kill", FRAME.kill, p);
+      await request("kill container", FRAME.kill, p);
     },
     async wait(): Promise<ExitStatus> {
-      return parseExitStatus(JSON.stringify(await request("wait", FRAME.wait)));
+      return parseExitStatus(JSON.stringify(await request("wait for container", FRAME.wait)));
     },
     async state(): Promise<ShimState> {
-      const r = await request("state", FRAME.state);
+      const r = await request("get container state", FRAME.state);
       const status = r.status;
       if (typeof r.pid !== "number" || (status !== "created" && status !== "running" && status !== "exited")) {
-        throw new BerthError("internal", `state: bad reply from the shim ${JSON.stringify(r)}`);
+        throw new BerthError("internal", `get container state: bad reply from the shim ${JSON.stringify(r)}`);
       }
       return {
         pid: r.pid, status,
@@ -255,7 +255,7 @@ export function connectShim(stateDir: string): ShimClient {
       };
     },
     async shutdown(): Promise<void> {
-      await request("shutdown", FRAME.shutdown);
+      await request("shut down shim", FRAME.shutdown);
     },
     close(): void {
       for (const s of open) s.destroy();
