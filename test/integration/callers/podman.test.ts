@@ -56,6 +56,8 @@ before(async () => {
   state = join(dir, "state");
   mkdirSync(state);
   for (const d of ["root", "runroot", "tmp", "networks"]) mkdirSync(join(dir, d));
+  // The state root goes into the executable: podman's exit-command cleanup process (which
+  // deletes --rm containers) is not given --runtime-flag, so a flag would miss that call.
   runtime = writeRecordingRuntime(dir, ["--root", state]);
   writeFileSync(join(dir, "containers.conf"), [
     "[containers]",
