@@ -17,6 +17,16 @@ function goString(v: unknown): string {
   return String(v);
 }
 
+/** JSON as Go's encoding/json writes it: <, > and & escaped. */
+export function goJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A copy with keys in Go map order (sorted), as docker's format contexts marshal. */
+export function sortKeys<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
+}
+
 function lookup(obj: unknown, path: string): unknown {
   if (path === ".") return obj;
   let cur: unknown = obj;
@@ -30,7 +40,7 @@ function lookup(obj: unknown, path: string): unknown {
 function renderOne(tpl: string, obj: unknown): string {
   return tpl.replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
     const v = lookup(obj, path);
-    return json !== undefined ? JSON.stringify(v ?? null) : goString(v);
+    return json !== undefined ? goJson(v ?? null) : goString(v);
   });
 }
 

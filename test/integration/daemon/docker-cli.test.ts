@@ -28,6 +28,9 @@ test("the docker CLI talks to berthd: version, info, images, inspect, history", 
   assert.equal(bi.stdout, di.stdout, "berth images prints what docker images prints");
   assert.equal((await d.berth(["images", "-q"])).stdout, (await d.docker(["images", "-q"])).stdout);
   assert.equal((await d.berth(["images", "--no-trunc"])).stdout, (await d.docker(["images", "--no-trunc"])).stdout);
+  assert.equal((await d.berth(["images", "--format", "json"])).stdout, (await d.docker(["images", "--format", "json"])).stdout);
+  assert.equal((await d.berth(["images", "--digests"])).stdout, (await d.docker(["images", "--digests"])).stdout);
+  assert.equal((await d.berth(["history", "--format", "json", "busybox"])).stdout, (await d.docker(["history", "--format", "json", "busybox"])).stdout);
 
   const insp = await d.docker(["image", "inspect", "busybox"]);
   assert.equal(insp.code, 0, insp.stderr);

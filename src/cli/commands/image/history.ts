@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import type { Cli } from "../../cli.js";
 import { ellipsis, humanSize, shortId, timeAgo } from "../../format/human.js";
-import { renderTemplate, resolveFormat } from "../../format/template.js";
+import { renderTemplate, resolveFormat, sortKeys } from "../../format/template.js";
 
 /** Options of `history`. */
 export interface HistoryOptions {
@@ -23,7 +23,7 @@ export async function runHistory(cli: Cli, name: string, o: HistoryOptions): Pro
     CreatedBy: o.noTrunc === true ? h.CreatedBy.replace(/\t/g, " ") : ellipsis(h.CreatedBy.replace(/\t/g, " "), 45),
     Size: human ? humanSize(h.Size) : String(h.Size),
     Comment: h.Comment,
-  }));
+  })).map(sortKeys);
   const format = o.quiet === true ? "{{.ID}}" : resolveFormat(o.format, "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}");
   cli.out.write(renderTemplate(format, rows, { ID: "IMAGE", CreatedSince: "CREATED", CreatedAt: "CREATED AT", CreatedBy: "CREATED BY", Size: "SIZE", Comment: "COMMENT" }));
 }

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import type { ImageSummary } from "../../../api/images.js";
 import type { Cli } from "../../cli.js";
 import { humanSize, shortId, timeAgo } from "../../format/human.js";
-import { renderTemplate, resolveFormat } from "../../format/template.js";
+import { renderTemplate, resolveFormat, sortKeys } from "../../format/template.js";
 import { parseFilterFlags } from "../filters.js";
 
 /** Options of `images`. */
@@ -19,6 +19,9 @@ export interface ImagesOptions {
 const HEADERS = { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE", Containers: "CONTAINERS" };
 
 interface Row {
+  SharedSize: string;
+  UniqueSize: string;
+  VirtualSize: string;
   Repository: string;
   Tag: string;
   Digest: string;
@@ -50,6 +53,10 @@ export function imageRows(images: readonly ImageSummary[], o: ImagesOptions, now
       CreatedAt: createdAt(img.Created),
       Size: humanSize(img.Size),
       Containers: img.Containers < 0 ? "N/A" : String(img.Containers),
+      SharedSize: img.SharedSize < 0 ? "N/A" : humanSize(img.SharedSize),
+      UniqueSize: "N/A",
+      // docker prints VirtualSize with go-units HumanSize (4 significant digits).
+      VirtualSize: humanSize(img.Size, 4),
     };
     const tags = new Map<string, string[]>();
     const digests = new Map<string, string[]>();
@@ -86,7 +93,7 @@ export async function runImages(cli: Cli, o: ImagesOptions, repo: string | undef
   const filters = parseFilterFlags(o.filter ?? []);
   if (repo !== undefined) filters.reference = [...(filters.reference ?? []), repo];
   const images = await cli.client().listImages({ all: o.all === true, digests: o.digests === true, filters });
-  const rows = imageRows(images, o, cli.now());
+  const rows = imageRows(images, o, cli.now()).map(sortKeys);
   let format = resolveFormat(o.format, o.digests === true
     ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
