@@ -178,12 +178,17 @@ describe("berth-shim", () => {
     const r = await start(box, ["sh", "-c", "for i in 1 2 3; do echo o$i; echo e$i >&2; done; exit 3"]);
     const c = connectShim(box.stateDir);
     const a = c.attach();
-    await a.ready;
+    const b = c.attach();
+    await Promise.all([a.ready, b.ready]);
     const got = collect(a);
+    const got2 = collect(b);
     await startContainer(box);
     const exit = await a.exit;
-    await got.ended;
+    await Promise.all([got.ended, got2.ended]);
     assert.equal(exit?.exitCode, 3);
+    assert.equal((await b.exit)?.exitCode, 3);
+    // Several clients at once: each gets all of it.
+    assert.equal(got2.text(), got.text());
     const by = (n: 1 | 2) => Buffer.concat(got.chunks.filter((ch) => ch.stream === n).map((ch) => ch.data)).toString();
     assert.equal(by(1), "o1\no2\no3\n");
     assert.equal(by(2), "e1\ne2\ne3\n");
