@@ -2,11 +2,12 @@
  * The embedded DNS server of one user-defined network: UDP and TCP on one address (the
  * network's gateway), A records for the network's own names from `lookup` (PTR from
  * `reverse`), everything else
- * forwarded as raw bytes over UDP to the upstream resolvers (the host's, from
- * /etc/resolv.conf), SERVFAIL when there is no upstream or none answers.
+ * forwarded as raw bytes to the upstream resolvers (the host's, from /etc/resolv.conf) over
+ * the transport the query came on (so a truncated UDP answer can be retried over TCP),
+ * SERVFAIL when there is no upstream or none answers.
  */
 import { createSocket, type Socket } from "node:dgram";
-import { createServer, type Server, type Socket as TcpSocket } from "node:net";
+import { connect, createServer, type Server, type Socket as TcpSocket } from "node:net";
 import {
   buildResponse,
   CLASS_IN,
@@ -98,7 +99,7 @@ export class DnsServer {
   }
 
   /** The answer to one raw query, or undefined to stay silent (garbage without a header). */
-  async answer(raw: Buffer): Promise<Buffer | undefined> {
+  async answer(raw: Buffer, transport: "udp" | "tcp" = "udp"): Promise<Buffer | undefined> {
     let q;
     try {
       q = parseQuery(raw);
@@ -121,7 +122,8 @@ export class DnsServer {
       return buildResponse(raw, q, RCODE_NOERROR, answers);
     }
     for (const up of this.o.upstreams) {
-      const resp = await forwardUdp(raw, up, this.o.timeoutMs ?? 2000);
+      const timeout = this.o.timeoutMs ?? 2000;
+      const resp = transport === "tcp" ? await forwardTcp(raw, up, timeout) : await forwardUdp(raw, up, timeout);
       if (resp !== undefined) return resp;
     }
     return buildResponse(raw, q, RCODE_SERVFAIL, []);
@@ -140,7 +142,7 @@ export class DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.answer(Buffer.from(msg)).then((resp) => {
+        void this.answer(Buffer.from(msg), "tcp").then((resp) => {
           if (resp === undefined || sock.destroyed) return;
           const len2 = Buffer.alloc(2);
           len2.writeUInt16BE(resp.length, 0);
@@ -187,5 +189,30 @@ function forwardUdp(raw: Buffer, up: DnsUpstream, timeoutMs: number): Promise<Bu
     s.send(raw, up.port ?? 53, up.host, (err) => {
       if (err) finish(undefined);
     });
+  });
+}
+
+/** Send `raw` to an upstream over TCP (2-byte length framing); undefined on timeout or error. */
+function forwardTcp(raw: Buffer, up: DnsUpstream, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(up.port ?? 53, up.host);
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (v: Buffer | undefined): void => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(timeoutMs, () => finish(undefined));
+    s.on("error", () => finish(undefined));
+    s.on("close", () => finish(undefined));
+    s.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(Buffer.from(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+    });
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(raw.length, 0);
+    s.write(Buffer.concat([len, raw]));
   });
 }
