@@ -321,7 +321,9 @@ export class Runtime {
         cgroupMounts: this.#cgroupMounts(procsFiles),
         sourceKind: (p) => {
           try {
-            return statSync(p).isDirectory() ? "dir" : "file";
+            // Inside the rootfs a symlink must not be followed out to the host's files.
+            const st = p.startsWith(`${rootfs}/`) ? lstatSync(p) : statSync(p);
+            return st.isDirectory() ? "dir" : "file";
           } catch {
             return "missing";
           }
