@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import type { ImageSummary } from "../api/images.js";
 import { fakeCli, FakeEngine } from "./fake-cli.js";
 import { runCli } from "./main.js";
-import { formatEvent } from "./commands/system/events.js";
 import { splitTarget } from "./commands/image/tag.js";
 import { bytesSize } from "./commands/system/info.js";
 
@@ -113,10 +112,9 @@ test("berth image inspect prints a JSON array and errors for missing images", as
 
 test("berth events prints docker's event line", async () => {
   const e = new FakeEngine();
-  e.eventList = [{ status: "tag", id: ID, Type: "image", Action: "tag", Actor: { ID, Attributes: { name: "b:1", a: "x" } }, scope: "local", time: 1_700_000_000, timeNano: 1_700_000_000_123_456_000 }];
+  e.eventList = [{ status: "tag", id: ID, Type: "image", Action: "tag", Actor: { ID, Attributes: { name: "b:1", a: "x" } }, scope: "local", time: 1_700_000_000, timeNano: 1_700_000_000_123_456_000, nano: 1_700_000_000_123_456_789n }];
   const r = await run(["events", "--since", "10m", "--until", "0", "-f", "type=image"], e);
-  assert.equal(r.out, `${formatEvent(e.eventList[0] as never)}\n`);
-  assert.match(r.out, new RegExp(`^2023-11-14T22:13:20\\.123456\\d{3}Z image tag ${ID} \\(a=x, name=b:1\\)\\n$`));
+  assert.equal(r.out, `2023-11-14T22:13:20.123456789Z image tag ${ID} (a=x, name=b:1)\n`);
   assert.deepEqual(e.calls.at(-1), ["events", { filters: { type: ["image"] }, since: "10m", until: "0" }]);
 });
 

@@ -4,8 +4,8 @@
  */
 import { PassThrough, Readable } from "node:stream";
 import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../api/images.js";
-import type { EventMessage, InfoResponse, VersionResponse } from "../api/system.js";
-import type { EngineApi, EventsOptions, ImageImportOptions, ImageListOptions } from "../client/engine-api.js";
+import type { InfoResponse, VersionResponse } from "../api/system.js";
+import type { ClientEvent, EngineApi, EventsOptions, ImageImportOptions, ImageListOptions } from "../client/engine-api.js";
 import { DaemonError } from "../client/engine-client.js";
 import type { Cli } from "./cli.js";
 
@@ -15,7 +15,7 @@ export class FakeEngine implements EngineApi {
   calls: unknown[][] = [];
   images: ImageSummary[] = [];
   history: ImageHistoryItem[] = [];
-  eventList: EventMessage[] = [];
+  eventList: ClientEvent[] = [];
   inspectResult: Record<string, ImageInspect> = {};
   removeResult: Record<string, ImageDeleteItem[]> = {};
   saved = Buffer.from("TAR");

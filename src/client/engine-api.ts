@@ -28,6 +28,11 @@ export interface EventsOptions {
   filters?: Record<string, string[]>;
 }
 
+/** An event with its exact time: JSON numbers lose `timeNano`'s last digits. */
+export interface ClientEvent extends EventMessage {
+  nano: bigint;
+}
+
 /** The Engine API calls the CLI makes. */
 export interface EngineApi {
   /** The address this client talks to, for messages. */
@@ -44,5 +49,5 @@ export interface EngineApi {
   /** Returns the lines the daemon reported ("Loaded image: …"). */
   loadImages(body: Readable, quiet?: boolean): Promise<string[]>;
   saveImages(names: readonly string[]): Promise<Readable>;
-  events(options?: EventsOptions, signal?: AbortSignal): AsyncIterable<EventMessage>;
+  events(options?: EventsOptions, signal?: AbortSignal): AsyncIterable<ClientEvent>;
 }

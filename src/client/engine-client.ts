@@ -8,7 +8,7 @@ import { API_VERSION } from "../api/version.js";
 import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary, JsonMessage } from "../api/images.js";
 import type { EventMessage, InfoResponse, VersionResponse } from "../api/system.js";
 import { BerthError, type ErrorKind } from "../shared/errors.js";
-import type { EngineApi, EventsOptions, ImageImportOptions, ImageListOptions } from "./engine-api.js";
+import type { ClientEvent, EngineApi, EventsOptions, ImageImportOptions, ImageListOptions } from "./engine-api.js";
 
 /** The default daemon address. */
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -202,7 +202,7 @@ export class EngineClient implements EngineApi {
     return this.send("GET", this.path("/images/get", { names: [...names] }));
   }
 
-  async *events(o: EventsOptions = {}, signal?: AbortSignal): AsyncIterable<EventMessage> {
+  async *events(o: EventsOptions = {}, signal?: AbortSignal): AsyncIterable<ClientEvent> {
     const res = await this.send("GET", this.path("/events", { since: o.since, until: o.until, filters: filtersQuery(o.filters) }), undefined, {}, signal);
     let buf = "";
     try {
@@ -212,7 +212,10 @@ export class EngineClient implements EngineApi {
         while ((i = buf.indexOf("\n")) !== -1) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          if (line.trim() !== "") yield JSON.parse(line) as EventMessage;
+          if (line.trim() === "") continue;
+          const m = JSON.parse(line) as EventMessage;
+          const exact = /"timeNano":(\d+)/.exec(line)?.[1];
+          yield { ...m, nano: exact !== undefined ? BigInt(exact) : BigInt(m.time) * 1_000_000_000n };
         }
       }
     } catch (err) {

@@ -99,6 +99,9 @@ test("docker tag, save, rmi, load, import round trip through berthd", async (t) 
   const events = await d.berth(["events", "--since", "0", "--until", String(Math.floor(Date.now() / 1000) + 1), "-f", "type=image"]);
   const actions = events.stdout.trim().split("\n").map((l) => l.split(" ")[2]);
   for (const a of ["tag", "save", "untag", "delete", "load", "import"]) assert.ok(actions.includes(a), `event ${a} in ${actions.join(",")}`);
+  const untilNow = String(Math.floor(Date.now() / 1000) + 1);
+  const plainDocker = await d.docker(["events", "--since", "0", "--until", untilNow]);
+  assert.equal((await d.berth(["events", "--since", "0", "--until", untilNow])).stdout, plainDocker.stdout);
   const de = await d.docker(["events", "--since", "0", "--until", String(Math.floor(Date.now() / 1000) + 1), "--filter", "type=image", "--filter", "event=import", "--format", "{{.Type}} {{.Action}}"]);
   assert.equal(de.code, 0, de.stderr);
   assert.equal(de.stdout, "image import\n");

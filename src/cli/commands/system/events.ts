@@ -6,8 +6,8 @@ import { renderTemplate, resolveFormat } from "../../format/template.js";
 import { parseFilterFlags } from "../filters.js";
 
 /** docker's default event line: "<RFC3339Nano fixed> <type> <action> <id> (k=v, …)". */
-export function formatEvent(e: EventMessage): string {
-  const nano = BigInt(Math.round(e.timeNano));
+export function formatEvent(e: EventMessage, exactNano?: bigint): string {
+  const nano = exactNano ?? BigInt(Math.round(e.timeNano));
   const secs = Number(nano / 1_000_000_000n);
   const frac = String(nano % 1_000_000_000n).padStart(9, "0");
   const stamp = `${new Date(secs * 1000).toISOString().replace(/\.\d+Z$/, "")}.${frac}Z`;
@@ -29,7 +29,7 @@ export async function runEvents(cli: Cli, o: EventsCliOptions, signal?: AbortSig
   if (o.since !== undefined) opts.since = o.since;
   if (o.until !== undefined) opts.until = o.until;
   for await (const e of cli.client().events(opts, signal)) {
-    cli.out.write(o.format !== undefined && o.format !== "" ? renderTemplate(resolveFormat(o.format, "{{json .}}"), [e]) : `${formatEvent(e)}\n`);
+    cli.out.write(o.format !== undefined && o.format !== "" ? renderTemplate(resolveFormat(o.format, "{{json .}}"), [e]) : `${formatEvent(e, e.nano)}\n`);
   }
 }
 
