@@ -147,7 +147,8 @@ describe("berth-shim", () => {
     const box = newBox();
     const r = await start(box, ["sh", "-c", "echo out1; echo err1 >&2; printf 'a\\tb<&>\"'; echo; printf tail"]);
     const c = connectShim(box.stateDir);
-    assert.equal((await c.state()).status, "created");
+    assert.equal(readFileSync(join(box.stateDir, "shim.pid"), "utf8").trim(), String(r.shimPid));
+    assert.deepEqual(await c.state(), { pid: r.pid, status: "created" });
     await startContainer(box);
     const exit = await c.wait();
     assert.equal(exit.exitCode, 0);
@@ -411,6 +412,17 @@ describe("berth-shim", () => {
     stuck.destroy();
     c.close();
     await shutdown(box, r.shimPid);
+  });
+  test("without shutdown the shim exits after its grace period, keeping exit.json", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "echo bye; exit 4"], { exitGrace: 1 });
+    await startContainer(box);
+    await until("the shim to exit after the grace period", () => !alive(r.shimPid), 5000);
+    assert.equal(readExitFile(box.stateDir)?.exitCode, 4);
+    assert.equal(existsSync(join(box.stateDir, "shim.sock")), false);
+    assert.equal(existsSync(join(box.stateDir, "shim.pid")), false);
+    assert.deepEqual(logEntries(box).map((e) => e.log), ["bye\n"]);
+    await assert.rejects(connectShim(box.stateDir).state(), (e: Error & { kind?: string }) => e.kind === "unavailable");
   });
 });
 
