@@ -440,6 +440,20 @@ test("the DNS lookup of a network answers names, aliases, short ids and name.net
   assert.equal(svc.lookupName(n.Id, "web"), undefined, "names go with their containers");
 });
 
+test("a container resolves names on every user network it is attached to, others only on their own", async (t) => {
+  const { svc } = await setup(t);
+  const front = await svc.create({ Name: "front", IPAM: { Config: [{ Subnet: "10.12.0.0/24" }] } });
+  await svc.create({ Name: "back", IPAM: { Config: [{ Subnet: "10.13.0.0/24" }] } });
+  const app = await svc.connect("front", { containerId: CID("a"), name: "app", netns: { pid: 1 } });
+  await svc.connect("back", { containerId: CID("a"), name: "app", netns: { pid: 1 } });
+  await svc.connect("back", { containerId: CID("d"), name: "db", netns: { pid: 2 } });
+  const web = await svc.connect("front", { containerId: CID("f"), name: "web", netns: { pid: 3 } });
+  assert.deepEqual(svc.lookupFrom(front.Id, "db", app.ipAddress), ["10.13.0.3"]);
+  assert.equal(svc.reverseFrom(front.Id, "10.13.0.3", app.ipAddress), "db.back");
+  assert.equal(svc.lookupFrom(front.Id, "db", web.ipAddress), undefined, "web is not on back");
+  assert.deepEqual(svc.lookupFrom(front.Id, "app", web.ipAddress), ["10.12.0.2"], "the address on the shared network");
+});
+
 test("resolvConf() points user networks at their gateway and copies the host for the default bridge", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "berth-netsvc-rc-"));
   t.after(() => rm(dir, { recursive: true, force: true }));

@@ -376,8 +376,8 @@ export class NetworkService {
       const server = await DnsServer.start({
         host: gw,
         port: this.o.dns?.port ?? 53,
-        lookup: (name) => this.lookupName(n.id, name),
-        reverse: (ip) => this.lookupAddress(n.id, ip),
+        lookup: (name, client) => this.lookupFrom(n.id, name, client),
+        reverse: (ip, client) => this.reverseFrom(n.id, ip, client),
         upstreams: n.internal ? [] : this.upstreams,
       });
       this.dns.set(n.id, server);
@@ -415,6 +415,42 @@ export class NetworkService {
     if (n === undefined) return undefined;
     const ep = Object.values(n.endpoints).find((e) => e.ip === ip);
     return ep === undefined ? undefined : `${ep.name}.${n.name}`;
+  }
+
+  /**
+   * The user networks whose names a client on network `id` sees (Docker's per-container
+   * resolver): `id` first, then the other user-defined networks of the container that owns
+   * address `client` on `id`.
+   */
+  private visibleNetworks(id: string, client: string): string[] {
+    const n = this.nets.get(id);
+    if (n === undefined) return [];
+    const me = Object.values(n.endpoints).find((e) => e.ip === client && e.ip !== "");
+    if (me === undefined) return [id];
+    const out = [id];
+    for (const other of this.nets.values()) {
+      if (other.id === id || other.builtin || other.driver !== "bridge") continue;
+      if (Object.values(other.endpoints).some((e) => e.containerId === me.containerId)) out.push(other.id);
+    }
+    return out;
+  }
+
+  /** `lookupName` over every network visible to the client at `client` on network `id`. */
+  lookupFrom(id: string, name: string, client: string): string[] | undefined {
+    for (const net of this.visibleNetworks(id, client)) {
+      const found = this.lookupName(net, name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** `lookupAddress` over every network visible to the client at `client` on network `id`. */
+  reverseFrom(id: string, ip: string, client: string): string | undefined {
+    for (const net of this.visibleNetworks(id, client)) {
+      const found = this.lookupAddress(net, ip);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   /** The port of the DNS server of network `id` (tests and diagnostics). */

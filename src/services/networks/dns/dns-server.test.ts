@@ -90,6 +90,15 @@ test("DnsServer answers PTR for the network's addresses and forwards other rever
   assert.deepEqual(upstream.seen, ["9.0.0.10.in-addr.arpa"]);
 });
 
+test("DnsServer tells lookup who asks (the client address decides which networks are visible)", async (t) => {
+  const clients: string[] = [];
+  const server = await DnsServer.start({ host: "127.0.0.1", port: 0, lookup: (_n, c) => (clients.push(c), ["10.0.0.9"]), upstreams: [] });
+  t.after(() => server.close());
+  await ask(server.port, buildQuery(41, "x"));
+  await askTcp(server.port, buildQuery(42, "x"));
+  assert.deepEqual(clients, ["127.0.0.1", "127.0.0.1"]);
+});
+
 test("DnsServer forwards a TCP query over TCP", async (t) => {
   const seen: string[] = [];
   const up = createServer((sock) => {

@@ -32,10 +32,13 @@ export interface DnsServerOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  /** The IPv4 addresses of a name of this network (lowercase, no trailing dot), or undefined. */
-  lookup: (name: string) => readonly string[] | undefined;
-  /** The name of an address of this network (PTR), or undefined. */
-  reverse?: (ip: string) => string | undefined;
+  /**
+   * The IPv4 addresses of a name (lowercase, no trailing dot) as seen by the client at
+   * address `client` (the networks of the asking container), or undefined.
+   */
+  lookup: (name: string, client: string) => readonly string[] | undefined;
+  /** The name of an address (PTR) as seen by `client`, or undefined. */
+  reverse?: (ip: string, client: string) => string | undefined;
   upstreams: readonly DnsUpstream[];
   /** Per-upstream timeout. @default 2000 */
   timeoutMs?: number;
@@ -83,7 +86,7 @@ export class DnsServer {
     const server = new DnsServer(o, udp, tcp);
     udp.on("error", () => undefined);
     udp.on("message", (msg, rinfo) => {
-      void server.answer(msg).then((resp) => {
+      void server.answer(msg, "udp", rinfo.address).then((resp) => {
         if (resp !== undefined) udp.send(resp, rinfo.port, rinfo.address);
       });
     });
@@ -99,7 +102,7 @@ export class DnsServer {
   }
 
   /** The answer to one raw query, or undefined to stay silent (garbage without a header). */
-  async answer(raw: Buffer, transport: "udp" | "tcp" = "udp"): Promise<Buffer | undefined> {
+  async answer(raw: Buffer, transport: "udp" | "tcp" = "udp", client = ""): Promise<Buffer | undefined> {
     let q;
     try {
       q = parseQuery(raw);
@@ -112,10 +115,10 @@ export class DnsServer {
     }
     if (q.qclass === CLASS_IN && q.qtype === TYPE_PTR && this.o.reverse !== undefined) {
       const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(q.name);
-      const name = m !== null ? this.o.reverse(`${m[4]}.${m[3]}.${m[2]}.${m[1]}`) : undefined;
+      const name = m !== null ? this.o.reverse(`${m[4]}.${m[3]}.${m[2]}.${m[1]}`, client) : undefined;
       if (name !== undefined) return buildResponse(raw, q, RCODE_NOERROR, [{ type: "PTR", name, ttl: this.o.ttl ?? 600 }]);
     }
-    const addrs = q.qclass === CLASS_IN ? this.o.lookup(q.name) : undefined;
+    const addrs = q.qclass === CLASS_IN ? this.o.lookup(q.name, client) : undefined;
     if (addrs !== undefined) {
       const ttl = this.o.ttl ?? 600;
       const answers: DnsAnswer[] = q.qtype === TYPE_A ? addrs.map((address) => ({ type: "A" as const, address, ttl })) : [];
@@ -142,7 +145,7 @@ export class DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.answer(Buffer.from(msg), "tcp").then((resp) => {
+        void this.answer(Buffer.from(msg), "tcp", (sock.remoteAddress ?? "").replace(/^::ffff:/, "")).then((resp) => {
           if (resp === undefined || sock.destroyed) return;
           const len2 = Buffer.alloc(2);
           len2.writeUInt16BE(resp.length, 0);
