@@ -290,6 +290,20 @@ test("allocations survive a restart; disconnect releases the address", async (t)
   assert.deepEqual(Object.values(rec.endpoints).map((e) => e.ip).sort(), ["10.6.0.2", "10.6.0.3", "10.6.0.4"]);
 });
 
+test("releaseContainer() leaves every network, tolerating veths already gone", async (t) => {
+  const { kernel, svc } = await setup(t);
+  await svc.create({ Name: "r1", IPAM: { Config: [{ Subnet: "10.14.0.0/24" }] } });
+  const a = await svc.connect("r1", { containerId: CID("a"), name: "a", netns: { pid: 1 } });
+  await svc.connect("bridge", { containerId: CID("a"), name: "a", netns: { pid: 1 }, ports: [{ hostIp: "", hostPort: 8090, containerPort: 80, proto: "tcp" }] });
+  await svc.connect("none", { containerId: CID("b"), name: "b", netns: { pid: 2 } });
+  kernel.failNext("ip", `Cannot find device "veth${a.endpointId.slice(0, 7)}"`);
+  assert.deepEqual((await svc.releaseContainer(CID("a"))).sort(), ["bridge", "r1"]);
+  assert.deepEqual(svc.endpointsOf(CID("a")), []);
+  assert.equal(kernel.reserved.size, 0);
+  assert.equal(svc.endpointsOf(CID("b")).length, 1);
+  assert.deepEqual(await svc.releaseContainer(CID("c")), []);
+});
+
 test("remove() is refused while endpoints exist and for predefined networks; prune removes unused user networks", async (t) => {
   const { kernel, svc } = await setup(t);
   const used = await svc.create({ Name: "used", Labels: { keep: "no" } });

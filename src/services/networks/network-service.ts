@@ -734,6 +734,29 @@ export class NetworkService {
     });
   }
 
+  /**
+   * Detach a container from every network (its stop or removal): ports unpublished, veths
+   * deleted (already gone with a dead namespace is fine), addresses released. Returns the
+   * names of the networks it left.
+   */
+  releaseContainer(containerId: string): Promise<string[]> {
+    return this.serialize(async () => {
+      const left: string[] = [];
+      for (const n of this.nets.values()) {
+        for (const ep of Object.values(n.endpoints)) {
+          if (ep.containerId !== containerId) continue;
+          await this.unpublishUnlocked(n, ep);
+          await this.drivers[n.driver].leave(n, ep);
+          delete n.endpoints[ep.id];
+          await this.store.put(n.id, n);
+          left.push(n.name);
+          this.o.events?.publish("network", "disconnect", n.id, { container: ep.containerId, name: n.name, type: n.driver });
+        }
+      }
+      return left;
+    });
+  }
+
   private findEndpoint(endpointId: string): { n: NetworkRecord; ep: EndpointRecord } {
     for (const n of this.nets.values()) {
       const ep = n.endpoints[endpointId];
