@@ -94,6 +94,14 @@ listen_socket (const char *dir, berth_error_t *err)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   if ((size_t) snprintf (addr.sun_path, sizeof addr.sun_path, "%s/shim.sock", dir) >= sizeof addr.sun_path)
     return berth_make_error_path (err, ENAMETOOLONG, dir, "bind `%s/shim.sock`", dir);
+  /* A socket someone still answers on belongs to a live shim: never steal it. */
+  int probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0)
+    return berth_make_error (err, errno, "socket");
+  int busy = connect (probe, (struct sockaddr *) &addr, sizeof addr) == 0;
+  close (probe);
+  if (busy)
+    return berth_make_error_path (err, EADDRINUSE, addr.sun_path, "bind `%s`: another shim is serving it", addr.sun_path);
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return berth_make_error (err, errno, "socket");
@@ -190,8 +198,19 @@ main (int argc, char **argv)
       fail ("shim", &err);
     }
   int listen_fd = listen_socket (cfg.state_dir, &err);
-  if (listen_fd < 0 || write_pid_file (dirfd_g, &err) < 0)
+  if (listen_fd < 0)
+    {
+      dirfd_g = -1; /* the files there are not ours to remove */
+      fail ("shim", &err);
+    }
+  if (write_pid_file (dirfd_g, &err) < 0)
     fail ("shim", &err);
+  /* An exit status left from an earlier run of this state dir is not this container's. */
+  if (unlinkat (dirfd_g, "exit.json", 0) < 0 && errno != ENOENT)
+    {
+      berth_make_error (&err, errno, "unlink `exit.json`");
+      fail ("shim", &err);
+    }
   struct shim_log log;
   if (shim_log_open (&log, cfg.log_path, cfg.log_max_size, cfg.log_max_file, &err) < 0)
     fail ("shim", &err);

@@ -148,6 +148,10 @@ describe("berth-shim", () => {
     const r = await start(box, ["sh", "-c", "echo out1; echo err1 >&2; printf 'a\\tb<&>\"'; echo; printf tail"]);
     const c = connectShim(box.stateDir);
     assert.equal(readFileSync(join(box.stateDir, "shim.pid"), "utf8").trim(), String(r.shimPid));
+    // A second shim on the same state dir is refused and leaves the first one's files alone.
+    const other = await start(box, ["true"]).then(() => undefined, (e: unknown) => e);
+    assert.ok(other instanceof PlanOpError && other.code === "EADDRINUSE", String(other));
+    assert.equal(readFileSync(join(box.stateDir, "shim.pid"), "utf8").trim(), String(r.shimPid));
     assert.deepEqual(await c.state(), { pid: r.pid, status: "created" });
     await startContainer(box);
     const exit = await c.wait();
