@@ -20,6 +20,10 @@ test("the docker CLI talks to berthd: version, info, images, inspect, history", 
   const plainInfo = await d.docker(["info"]);
   assert.equal(plainInfo.code, 0, plainInfo.stderr);
   assert.match(plainInfo.stdout, /Server Version: 0\.1\.0/);
+  const serverPart = (s: string) => s.slice(s.indexOf("\nServer:\n"));
+  const berthInfo = await d.berth(["info"]);
+  assert.equal(berthInfo.code, 0, berthInfo.stderr);
+  assert.equal(serverPart(berthInfo.stdout), serverPart(plainInfo.stdout), "berth info prints docker's Server section");
 
   const di = await d.docker(["images"]);
   assert.equal(di.code, 0, di.stderr);
