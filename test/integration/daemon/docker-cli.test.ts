@@ -9,6 +9,9 @@ test("the docker CLI talks to berthd: version, info, images, inspect, history", 
   const v = await d.docker(["version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}"]);
   assert.equal(v.code, 0, v.stderr);
   assert.equal(v.stdout.trim(), "0.1.0 1.50 linux");
+  const serverVersion = (s: string) => s.slice(s.indexOf("\nServer:"));
+  const dv = await d.docker(["version"]);
+  assert.equal(serverVersion((await d.berth(["version"])).stdout), serverVersion(dv.stdout), "berth version prints docker's Server section");
   const info = await d.docker(["info", "--format", "{{.Images}} {{.Driver}} {{.DockerRootDir}} {{.OSType}} {{.NCPU}}"]);
   assert.equal(info.code, 0, info.stderr);
   const [images, driver, root, ostype, ncpu] = info.stdout.trim().split(" ");
