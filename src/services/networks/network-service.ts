@@ -516,8 +516,10 @@ export class NetworkService {
       await this.store.put(rec.id, rec);
       this.nets.set(rec.id, rec);
       try {
-        await this.createBridge(rec);
-        await this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()));
+        // Rules match interface names, so they need not wait for the bridge.
+        const [made, ruled] = await Promise.allSettled([this.createBridge(rec), this.o.kernel.nft(renderRuleset(this.table, this.bridgeNets()))]);
+        if (made.status === "rejected") throw made.reason;
+        if (ruled.status === "rejected") throw ruled.reason;
         await this.ensureIpForward();
       } catch (err) {
         this.nets.delete(rec.id);
@@ -726,8 +728,7 @@ export class NetworkService {
       const n = this.find(idOrName);
       const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId || e.containerId.startsWith(containerId) || e.name === containerId);
       if (ep === undefined) throw notFound(`container ${containerId} is not connected to network ${n.name}`);
-      await this.unpublishUnlocked(n, ep);
-      await this.drivers[n.driver].leave(n, ep);
+      await this.detach(n, ep);
       delete n.endpoints[ep.id];
       await this.store.put(n.id, n);
       this.o.events?.publish("network", "disconnect", n.id, { container: ep.containerId, name: n.name, type: n.driver });
@@ -745,8 +746,7 @@ export class NetworkService {
       for (const n of this.nets.values()) {
         for (const ep of Object.values(n.endpoints)) {
           if (ep.containerId !== containerId) continue;
-          await this.unpublishUnlocked(n, ep);
-          await this.drivers[n.driver].leave(n, ep);
+          await this.detach(n, ep);
           delete n.endpoints[ep.id];
           await this.store.put(n.id, n);
           left.push(n.name);
@@ -755,6 +755,13 @@ export class NetworkService {
       }
       return left;
     });
+  }
+
+  /** Unpublish and unplumb an endpoint; the nft and ip processes run side by side. */
+  private async detach(n: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const [unpublished, left] = await Promise.allSettled([this.unpublishUnlocked(n, ep), this.drivers[n.driver].leave(n, ep)]);
+    if (unpublished.status === "rejected") throw unpublished.reason;
+    if (left.status === "rejected") throw left.reason;
   }
 
   private findEndpoint(endpointId: string): { n: NetworkRecord; ep: EndpointRecord } {

@@ -22,8 +22,11 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-function linkNames(): string[] {
-  return (JSON.parse(sh("ip", ["-j", "link", "show"])) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
+/** The host links this test's service made: its bridge's ports and anything carrying its mark. */
+function ourLinks(bridge: string): string[] {
+  const all = JSON.parse(sh("ip", ["-j", "link", "show"])) as Array<{ ifname: string; master?: string; ifalias?: string }>;
+  const mark = all.find((l) => l.ifname === bridge)?.ifalias?.replace(/:net:.*$/, ":") ?? "<no mark>";
+  return all.filter((l) => l.ifname === bridge || l.master === bridge || l.ifalias?.startsWith(mark) === true).map((l) => l.ifname).sort();
 }
 
 function dnatElements(): number {
@@ -49,13 +52,16 @@ test(`${CYCLES} connect/publish/disconnect cycles leak no link, rule, port or re
   const third = pid % 256;
   const fourth = ((pid >> 8) % 32) * 8;
   const net = await svc.create({ Name: `bn${pid}-leak`, IPAM: { Config: [{ Subnet: `10.254.${third}.${fourth}/29` }] }, Options: { "com.docker.network.bridge.name": br } });
-  const before = linkNames();
+  const before = ourLinks(br);
+  assert.deepEqual(before, [br]);
   const cid = "e".repeat(64);
   for (let i = 0; i < CYCLES; i++) {
     const ep = await svc.connect(net.Id, { containerId: cid, name: "cycler", netns: { path: `/run/netns/${ns}` }, ports: [{ hostIp: "127.0.0.1", hostPort: 0, containerPort: 80, proto: "tcp" }] });
     assert.equal(ep.ipAddress, `10.254.${third}.${fourth + 2}`, `cycle ${i}: the released address comes back`);
     assert.equal(dnatElements(), 1);
+    assert.equal(ourLinks(br).length, 2, `cycle ${i}: the bridge and one veth`);
     await svc.disconnect(net.Id, cid);
+    assert.deepEqual(ourLinks(br), before, `cycle ${i}: the veth is gone`);
     const port = ep.ports[0]?.hostPort ?? 0;
     // The held port was released: binding it again works.
     await new Promise<void>((resolve, reject) => {
@@ -64,7 +70,7 @@ test(`${CYCLES} connect/publish/disconnect cycles leak no link, rule, port or re
       probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
     });
   }
-  assert.deepEqual(linkNames(), before);
+  assert.deepEqual(ourLinks(br), before);
   assert.equal(dnatElements(), 0);
   assert.deepEqual(svc.inspect(net.Id).Containers, {});
   assert.equal(sh("ip", ["-n", ns, "-j", "link", "show"]).includes("eth0"), false);
