@@ -101,7 +101,9 @@ static struct
   struct shim_child *child;
   int master;
   int execed, failed, exited, quit, stdin_closing;
-  int exit_code, exit_signal;
+  int exit_code, exit_signal, oom_killed;
+  int oom_fd;
+  long long oom_base;
   char exited_at[64];
   struct shim_log *log;
   struct shim_linebuf lout, lerr;
@@ -282,8 +284,8 @@ reply_error (struct client *c, int errnum, const char *what)
 static void
 exit_json (char *buf, size_t size)
 {
-  snprintf (buf, size, "{\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"oomKilled\":false}", S.exit_code,
-            S.exit_signal, S.exited_at);
+  snprintf (buf, size, "{\"exitCode\":%d,\"signal\":%d,\"exitedAt\":\"%s\",\"oomKilled\":%s}", S.exit_code,
+            S.exit_signal, S.exited_at, S.oom_killed ? "true" : "false");
 }
 
 /* ---------------------------------------------------------------- stdin */
@@ -766,6 +768,9 @@ container_exited (int status)
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
   shim_format_time (S.exited_at, sizeof S.exited_at, &ts);
+  /* Docker's OOMKilled: the cgroup counted an OOM kill while the container ran. */
+  if (S.oom_fd >= 0 && S.oom_base >= 0 && shim_oom_kills (S.oom_fd) > S.oom_base)
+    S.oom_killed = 1;
   if (S.output_paused)
     output_resume ();
   /* Drain what the container wrote before it exited, so the log and attached clients
@@ -818,6 +823,25 @@ on_signal (void)
     }
 }
 
+long long
+shim_oom_kills (int fd)
+{
+  char buf[1024];
+  ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  for (char *line = buf; line != NULL && *line != '\0';)
+    {
+      if (strncmp (line, "oom_kill ", 9) == 0)
+        return strtoll (line + 9, NULL, 10);
+      line = strchr (line, '\n');
+      if (line != NULL)
+        line++;
+    }
+  return -1;
+}
+
 /* ---------------------------------------------------------------- loop */
 
 int
@@ -829,6 +853,16 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
   S.child = child;
   S.log = log;
   S.master = -1;
+  S.oom_fd = -1;
+  S.oom_base = -1;
+  if (cfg->oom_file != NULL)
+    {
+      S.oom_fd = open (cfg->oom_file, O_RDONLY | O_CLOEXEC);
+      if (S.oom_fd < 0)
+        shim_diag ("warning", "open `%s`: %s: oomKilled will stay false", cfg->oom_file, strerror (errno));
+      else
+        S.oom_base = shim_oom_kills (S.oom_fd);
+    }
   S.lout.stream = "stdout";
   S.lerr.stream = "stderr";
   S.ep = epoll_create1 (EPOLL_CLOEXEC);

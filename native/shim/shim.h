@@ -25,6 +25,7 @@ struct shim_config
   long long log_max_size; /* bytes; 0: no rotation */
   int log_max_file;       /* files kept when rotating (Docker's max-file, default 1) */
   int exit_grace;         /* seconds to keep serving after the container exited */
+  const char *oom_file;   /* a cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events) */
 };
 
 /* The json-file writer (Docker's format, one entry per line or 16 KiB chunk). */
@@ -88,6 +89,9 @@ struct shim_stdio
  * for the error report (berth-init's names: cgroup-procs, exec-fifo, clone, ...). */
 int shim_spawn (const struct berth_plan *plan, const struct shim_stdio *io, struct shim_child *child, const char **step,
                 berth_error_t *err);
+
+/* The `oom_kill` count in a cgroup file opened as fd (-1 when unreadable). */
+long long shim_oom_kills (int fd);
 
 /* The event loop: serve the socket, pump stdio, log, reap. Returns the shim's exit status. */
 int shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim_child *child, int out_fd, int err_fd,

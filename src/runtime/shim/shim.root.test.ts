@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, constants as fsc } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, rmdirSync, writeFileSync, constants as fsc } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusyboxRootfs } from "../../fixtures/busybox-rootfs.js";
@@ -427,6 +427,37 @@ describe("berth-shim", () => {
     assert.equal(existsSync(join(box.stateDir, "shim.pid")), false);
     assert.deepEqual(logEntries(box).map((e) => e.log), ["bye\n"]);
     await assert.rejects(connectShim(box.stateDir).state(), (e: Error & { kind?: string }) => e.kind === "unavailable");
+  });
+  test("a container killed by the OOM killer of its memory cgroup exits 137 with oomKilled", async (t) => {
+    const memRoot = "/sys/fs/cgroup/memory";
+    if (!existsSync(join(memRoot, "memory.oom_control"))) {
+      t.skip("no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory");
+      return;
+    }
+    const cg = join(memRoot, `berth-shim-test-${process.pid}`);
+    mkdirSync(cg);
+    t.after(async () => {
+      for (let i = 0; i < 100; i++) {
+        try { rmdirSync(cg); return; } catch { await sleep(20); }
+      }
+    });
+    writeFileSync(join(cg, "memory.limit_in_bytes"), String(32 << 20));
+    const box = newBox();
+    const s = planFor(box, ["sh", "-c", "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived"]);
+    const r = await startShim({
+      id: box.id, stateDir: box.stateDir, logPath: box.logPath, logDriver: "json-file", terminal: false, openStdin: false,
+      exitGrace: 30, plan: { ...s, cgroupProcs: [join(cg, "cgroup.procs")] }, oomFile: join(cg, "memory.oom_control"),
+    });
+    pids.add(r.shimPid);
+    pids.add(r.pid);
+    const c = connectShim(box.stateDir);
+    await startContainer(box);
+    const exit = await c.wait();
+    assert.equal(exit.exitCode, 137);
+    assert.equal(exit.oomKilled, true);
+    assert.equal(readExitFile(box.stateDir)?.oomKilled, true);
+    c.close();
+    await shutdown(box, r.shimPid);
   });
 });
 

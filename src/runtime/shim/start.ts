@@ -37,6 +37,12 @@ export interface StartShimOptions {
   readonly logMaxFile?: number;
   /** Seconds the shim keeps serving wait/state after the container exited, unless shut down. @default 60 */
   readonly exitGrace?: number;
+  /**
+   * A cgroup file with an `oom_kill N` line (v1 `memory.oom_control`, v2 `memory.events`)
+   * of the container's memory cgroup: `oomKilled` is true when the count grew while the
+   * container ran. Without it `oomKilled` stays false.
+   */
+  readonly oomFile?: string;
   /** The shim's own diagnostics (JSON lines). @default <stateDir>/shim.log */
   readonly shimLog?: string;
   /** @default DEFAULT_BERTH_SHIM */
@@ -72,6 +78,7 @@ export function shimArgs(opts: StartShimOptions): string[] {
   if (opts.logMaxSize !== undefined && opts.logMaxSize > 0) args.push("--log-max-size", String(opts.logMaxSize));
   if (opts.logMaxFile !== undefined) args.push("--log-max-file", String(opts.logMaxFile));
   if (opts.exitGrace !== undefined) args.push("--exit-grace", String(opts.exitGrace));
+  if (opts.oomFile !== undefined) args.push("--oom-file", opts.oomFile);
   args.push("--shim-log", opts.shimLog ?? `${opts.stateDir}/shim.log`);
   return args;
 }
