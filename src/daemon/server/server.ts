@@ -4,7 +4,8 @@
  * build/listen split); `listen` binds unix sockets or tcp. The raw `http.Server` objects
  * stay reachable for hijacked streams (attach/exec) later.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import type { Socket } from "node:net";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -19,12 +20,18 @@ import { imageRoutes } from "./routes/images/routes.js";
 import type { ImagesBackend } from "./routes/images/backend.js";
 import { eventRoutes } from "./routes/events/routes.js";
 import type { EventsBackend } from "./routes/events/backend.js";
+import { containerRoutes } from "./routes/containers/routes.js";
+import { execRoutes } from "./routes/exec/routes.js";
+import type { ContainersBackend } from "./routes/containers/backend.js";
+import { registerUpgrade } from "./streams/hijack.js";
 
 /** Every backend the server routes to. */
 export interface Backends {
   system: SystemBackend;
   images: ImagesBackend;
   events: EventsBackend;
+  /** Containers and exec (absent in tests that do not need them). */
+  containers?: ContainersBackend;
 }
 
 /** A built (not yet listening) API server. */
@@ -57,6 +64,10 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
   router.add(systemRoutes(backends.system));
   router.add(imageRoutes(backends.images));
   router.add(eventRoutes(backends.events));
+  if (backends.containers !== undefined) {
+    router.add(containerRoutes(backends.containers));
+    router.add(execRoutes(backends.containers));
+  }
   const servers: Server[] = [];
   const sockets: string[] = [];
 
@@ -92,6 +103,14 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
       // Event streams and slow clients must not be cut by node's defaults.
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
+      // attach and exec start arrive with `Upgrade: tcp`: route them with their raw socket.
+      server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+        registerUpgrade(req, socket, head);
+        const res = new ServerResponse(req);
+        res.assignSocket(socket);
+        res.on("finish", () => socket.end());
+        handle(req, res);
+      });
       if (h.kind === "unix") {
         await mkdir(dirname(h.path), { recursive: true, mode: 0o755 });
         await rm(h.path, { force: true });

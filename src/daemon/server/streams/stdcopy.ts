@@ -1,0 +1,41 @@
+/**
+ * Docker's multiplexed stream format (moby pkg/stdcopy): each frame is an 8-byte header
+ * — stream type (0 stdin, 1 stdout, 2 stderr, 3 systemerr), three zero bytes, the payload
+ * size as a big-endian u32 — followed by the payload.
+ */
+
+/** Stream type bytes. */
+export const STREAM = { stdin: 0, stdout: 1, stderr: 2, systemerr: 3 } as const;
+
+/** One frame for `payload` on `stream`. */
+export function frame(stream: keyof typeof STREAM, payload: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head[0] = STREAM[stream];
+  head.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+}
+
+/** Incremental demultiplexer (the client side, and for tests). */
+export class FrameDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+
+  /** Feed bytes; returns the complete frames. Throws RangeError on a bad stream type. */
+  push(chunk: Buffer): Array<{ stream: number; payload: Buffer }> {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Array<{ stream: number; payload: Buffer }> = [];
+    while (this.buf.length >= 8) {
+      const stream = this.buf[0] as number;
+      if (stream > 3) throw new RangeError(`unrecognized stream type ${stream}`);
+      const size = this.buf.readUInt32BE(4);
+      if (this.buf.length < 8 + size) break;
+      out.push({ stream, payload: this.buf.subarray(8, 8 + size) });
+      this.buf = this.buf.subarray(8 + size);
+    }
+    return out;
+  }
+
+  /** Bytes held back waiting for the rest of a frame. */
+  get pending(): number {
+    return this.buf.length;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The container record (`<dataRoot>/containers/<id>/config.v2.json`, Docker's name and
+ * roughly its shape), written atomically. The record is the daemon's truth for what was
+ * asked; the live process state comes from the runtime and is folded into `State`.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContainerState, HostConfig } from "../../api/containers.js";
+import type { ImageContainerConfig } from "../../api/images.js";
+import { readJson, writeJsonAtomic } from "../../store/records/atomic-file.js";
+
+/** What berth stores per container. */
+export interface ContainerRecord {
+  ID: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  /** The merged config (image defaults + create body). */
+  Config: ImageContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  /** Image id, "sha256:<hex>". */
+  Image: string;
+  /** The top layer chain id of the image (the rootfs lowers). */
+  ImageChainId: string;
+  /** Name with its leading "/". */
+  Name: string;
+  RestartCount: number;
+  LogPath: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+}
+
+/** File layout of one container directory. */
+export interface ContainerPaths {
+  dir: string;
+  record: string;
+  log: string;
+  rootfs: string;
+  upper: string;
+  work: string;
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
+}
+
+/** Persistence of container records under `<dataRoot>/containers`. */
+export class ContainerRecordStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Paths of container `id`. */
+  paths(id: string): ContainerPaths {
+    const dir = join(this.root, id);
+    return {
+      dir, record: join(dir, "config.v2.json"), log: join(dir, `${id}-json.log`), rootfs: join(dir, "rootfs"),
+      upper: join(dir, "upper"), work: join(dir, "work"), hostname: join(dir, "hostname"), hosts: join(dir, "hosts"),
+      resolvConf: join(dir, "resolv.conf"),
+    };
+  }
+
+  /** Every record on disk (directories without a record are crash leftovers and removed). */
+  async loadAll(): Promise<ContainerRecord[]> {
+    await mkdir(this.root, { recursive: true, mode: 0o710 });
+    const out: ContainerRecord[] = [];
+    for (const id of await readdir(this.root)) {
+      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      const rec = await readJson<ContainerRecord>(this.paths(id).record).catch(() => undefined);
+      if (rec === undefined) {
+        await rm(join(this.root, id), { recursive: true, force: true });
+        continue;
+      }
+      out.push(rec);
+    }
+    return out;
+  }
+
+  /** Create the container directory (and its overlay dirs). */
+  async create(id: string): Promise<ContainerPaths> {
+    const p = this.paths(id);
+    await mkdir(p.dir, { mode: 0o710 });
+    await Promise.all([mkdir(p.rootfs), mkdir(p.upper), mkdir(p.work)]);
+    return p;
+  }
+
+  /** Write the record atomically. */
+  async save(rec: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(this.paths(rec.ID).record, rec);
+  }
+
+  /** Remove the whole container directory. */
+  async remove(id: string): Promise<void> {
+    await rm(this.paths(id).dir, { recursive: true, force: true });
+  }
+}

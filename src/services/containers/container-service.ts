@@ -1,0 +1,974 @@
+/**
+ * The container service: records, names, the lifecycle (create, start, stop, kill,
+ * restart, wait, remove), output to the json-file log and to attached clients, exec, and
+ * the Docker-shaped views (inspect, list). Knows nothing of HTTP: errors carry kinds and
+ * Docker's texts; streams are plain callbacks.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { hostname as osHostname } from "node:os";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Readable } from "node:stream";
+import type {
+  ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerTopResponse,
+  ContainerWaitResponse, ExecCreateBody, ExecInspect,
+} from "../../api/containers.js";
+import type { ImageContainerConfig } from "../../api/images.js";
+import type { Spec, Process } from "../../runtime/spec/types.js";
+import type { SeccompProfile } from "../../runtime/seccomp/index.js";
+import { parseSignal } from "../../runtime/runtime.js";
+import { BerthError, conflict, invalidArgument, notFound, notModified } from "../../shared/errors.js";
+import { nullLogger, type Logger } from "../../shared/logger.js";
+import type { EventBus } from "../events/event-bus.js";
+import type { ImageConfig } from "../images/image-config.js";
+import { ContainerRecordStore, type ContainerRecord } from "./container-record.js";
+import { exitStatusOfError, type ContainerRuntime, type Task } from "./container-runtime.js";
+import { DetachScanner, parseDetachKeys, DEFAULT_DETACH_KEYS } from "./detach-keys.js";
+import { hostsFile, resolvConf } from "./etc-files.js";
+import { followLog, JsonLogWriter, readLog, type LogEntry } from "./json-log.js";
+import { generateName, newId, normalizeName } from "./names.js";
+import { buildSpec, containerCapabilities, containerEnv, networkMode, type HostDevice } from "./oci-spec.js";
+import { statusString, ZERO_TIME } from "./status.js";
+import { resolveUser } from "./user.js";
+
+const execFileP = promisify(execFile);
+
+/** The image facts the service needs (ImageService satisfies it). */
+export interface ContainerImages {
+  resolve(nameOrId: string): { id: string; layers: ReadonlyArray<{ chainId: string }> };
+  config(id: string): Promise<ImageConfig>;
+}
+
+/** The layer store operations the service needs (OverlayStore satisfies it). */
+export interface ContainerLayers {
+  mount(chainId: string, upper: string, work: string, target: string): Promise<void>;
+  unmount(target: string): Promise<void>;
+}
+
+/** Dependencies of the container service. */
+export interface ContainerServiceDeps {
+  /** `<dataRoot>/containers`. */
+  root: string;
+  images: ContainerImages;
+  layers: ContainerLayers;
+  events: EventBus;
+  runtime: ContainerRuntime;
+  /** Capability names the host can grant. */
+  hostCapabilities: () => readonly string[];
+  /** Docker's default seccomp profile for a capability set. */
+  seccomp: (capabilities: readonly string[]) => SeccompProfile | undefined;
+  /** Host devices for privileged containers. @default none */
+  hostDevices?: () => readonly HostDevice[];
+  /** The host's /etc/resolv.conf text. @default read from /etc/resolv.conf */
+  hostResolvConf?: () => Promise<string>;
+  log?: Logger;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Where attached output goes. */
+export interface OutputSink {
+  /** `time` (RFC 3339) is given for entries replayed from the log. */
+  data(stream: "stdout" | "stderr", chunk: Buffer, time?: string): void;
+  /** The stream is over (container exited, detach keys, or logs replayed without stream). */
+  end(): void;
+}
+
+/** Options for `attach`. */
+export interface AttachOptions {
+  stream: boolean;
+  logs: boolean;
+  stdin: Readable | undefined;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string | undefined;
+}
+
+/** Options for `logs`. */
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  since?: bigint | undefined;
+  until?: bigint | undefined;
+  tail?: number | undefined;
+}
+
+/** Options for `list`. */
+export interface ContainerListOptions {
+  all?: boolean;
+  limit?: number;
+  size?: boolean;
+  filters?: Record<string, string[]>;
+}
+
+interface Live {
+  task: Task | undefined;
+  spec: Spec | undefined;
+  sinks: Set<OutputSink>;
+  inputs: Set<Readable>;
+  /** Resolved when the current run finished its exit handling. */
+  exitDone: Promise<void> | undefined;
+  stopping: boolean;
+}
+
+interface Waiter {
+  condition: "not-running" | "next-exit" | "removed";
+  resolve(r: ContainerWaitResponse): void;
+}
+
+interface ExecRecord {
+  id: string;
+  containerId: string;
+  body: ExecCreateBody;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  task: Task | undefined;
+}
+
+const LIST_FILTERS = new Set(["id", "name", "label", "status", "ancestor", "exited", "before", "since"]);
+const STATUSES = new Set(["created", "restarting", "running", "removing", "paused", "exited", "dead"]);
+
+function shortName(rec: ContainerRecord): string {
+  return rec.Name.replace(/^\//, "");
+}
+
+function isRunning(rec: ContainerRecord): boolean {
+  return rec.State.Running;
+}
+
+/** Docker's config merge: the image's defaults under the create body. */
+export function mergeImageConfig(body: ContainerCreateBody, image: ImageContainerConfig | undefined): ImageContainerConfig {
+  const img = image ?? {};
+  const cfg: ImageContainerConfig = { ...body };
+  delete (cfg as Record<string, unknown>).HostConfig;
+  delete (cfg as Record<string, unknown>).NetworkingConfig;
+  const bodyEntrypoint = body.Entrypoint ?? null;
+  const bodyCmd = body.Cmd ?? null;
+  if (bodyEntrypoint === null || bodyEntrypoint.length === 0) {
+    // An empty-string entrypoint ([""]) resets the image's.
+    cfg.Entrypoint = bodyEntrypoint !== null && bodyEntrypoint.length === 0 ? null : (img.Entrypoint ?? null);
+    if (bodyCmd === null || bodyCmd.length === 0) cfg.Cmd = img.Cmd ?? null;
+  } else if (bodyCmd === null) {
+    cfg.Cmd = null;
+  }
+  if (cfg.Entrypoint !== null && cfg.Entrypoint !== undefined && cfg.Entrypoint.length === 1 && cfg.Entrypoint[0] === "") cfg.Entrypoint = null;
+  const env = [...(img.Env ?? [])];
+  for (const e of body.Env ?? []) {
+    const key = e.split("=", 1)[0];
+    const i = env.findIndex((x) => x.split("=", 1)[0] === key);
+    if (i === -1) env.push(e);
+    else env[i] = e;
+  }
+  cfg.Env = env;
+  if (cfg.WorkingDir === undefined || cfg.WorkingDir === "") cfg.WorkingDir = img.WorkingDir ?? "";
+  if (cfg.User === undefined || cfg.User === "") cfg.User = img.User ?? "";
+  cfg.Labels = { ...(img.Labels ?? {}), ...(body.Labels ?? {}) };
+  if (cfg.StopSignal === undefined || cfg.StopSignal === "") {
+    if (img.StopSignal !== undefined) cfg.StopSignal = img.StopSignal;
+  }
+  if (cfg.ExposedPorts === undefined && img.ExposedPorts !== undefined) cfg.ExposedPorts = img.ExposedPorts;
+  if (cfg.Volumes === undefined && img.Volumes !== undefined) cfg.Volumes = img.Volumes;
+  return cfg;
+}
+
+function checkBody(body: unknown): ContainerCreateBody {
+  if (body === undefined) return {};
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalidArgument("invalid JSON: container config must be an object");
+  const b = body as Record<string, unknown>;
+  const strList = (k: string, v: unknown) => {
+    if (v === undefined || v === null) return;
+    if (typeof v === "string" && (k === "Cmd" || k === "Entrypoint")) return;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw invalidArgument(`invalid JSON: ${k} must be a list of strings`);
+  };
+  for (const k of ["Cmd", "Entrypoint", "Env"]) strList(k, b[k]);
+  for (const k of ["Image", "User", "WorkingDir", "Hostname", "StopSignal"]) {
+    if (b[k] !== undefined && b[k] !== null && typeof b[k] !== "string") throw invalidArgument(`invalid JSON: ${k} must be a string`);
+  }
+  for (const k of ["Tty", "OpenStdin", "StdinOnce", "AttachStdin"]) {
+    if (b[k] !== undefined && b[k] !== null && typeof b[k] !== "boolean") throw invalidArgument(`invalid JSON: ${k} must be a boolean`);
+  }
+  const hc = b.HostConfig;
+  if (hc !== undefined && hc !== null) {
+    if (typeof hc !== "object" || Array.isArray(hc)) throw invalidArgument("invalid JSON: HostConfig must be an object");
+    const h = hc as Record<string, unknown>;
+    for (const k of ["Memory", "MemorySwap", "NanoCpus", "CpuQuota", "CpuPeriod", "CpuShares", "ShmSize"]) {
+      if (h[k] !== undefined && h[k] !== null && typeof h[k] !== "number") throw invalidArgument(`invalid JSON: HostConfig.${k} must be a number`);
+    }
+    for (const k of ["CapAdd", "CapDrop", "Binds"]) strList(`HostConfig.${k}`, h[k]);
+  }
+  const out = { ...b } as ContainerCreateBody;
+  // The API also accepts a string Cmd/Entrypoint (strslice).
+  if (typeof b.Cmd === "string") out.Cmd = [b.Cmd];
+  if (typeof b.Entrypoint === "string") out.Entrypoint = [b.Entrypoint];
+  return out;
+}
+
+/** Docker's container service over berth's runtime. */
+export class ContainerService {
+  private readonly d: ContainerServiceDeps;
+  private readonly store: ContainerRecordStore;
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly live = new Map<string, Live>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly execs = new Map<string, ExecRecord>();
+  private readonly log: Logger;
+  private readonly reserved = new Set<string>();
+
+  private constructor(deps: ContainerServiceDeps) {
+    this.d = deps;
+    this.store = new ContainerRecordStore(deps.root);
+    this.log = deps.log ?? nullLogger;
+  }
+
+  /**
+   * Open the records. Containers recorded as running did not survive the daemon (the
+   * direct runtime dies with it): their runtime leftovers are cleaned and they are exited.
+   */
+  static async open(deps: ContainerServiceDeps): Promise<ContainerService> {
+    const svc = new ContainerService(deps);
+    for (const rec of await svc.store.loadAll()) {
+      svc.records.set(rec.ID, rec);
+      if (rec.State.Running || rec.State.Status === "removing") {
+        await deps.runtime.cleanup(rec.ID).catch((err: unknown) => svc.log.warn({ err, container: rec.ID }, "clean up runtime state"));
+        await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
+        rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date(svc.now()).toISOString() };
+        await svc.store.save(rec);
+      }
+    }
+    return svc;
+  }
+
+  private now(): number {
+    return (this.d.now ?? Date.now)();
+  }
+
+  private liveOf(id: string): Live {
+    let l = this.live.get(id);
+    if (l === undefined) {
+      l = { task: undefined, spec: undefined, sinks: new Set(), inputs: new Set(), exitDone: undefined, stopping: false };
+      this.live.set(id, l);
+    }
+    return l;
+  }
+
+  private publish(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.d.events.publish("container", action, rec.ID, {
+      ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? "", name: shortName(rec), ...extra,
+    });
+  }
+
+  /** Find a container by full id, name, or unique id prefix ("No such container: x"). */
+  get(ref: string): ContainerRecord {
+    const byId = this.records.get(ref);
+    if (byId !== undefined) return byId;
+    const name = ref.startsWith("/") ? ref : `/${ref}`;
+    for (const r of this.records.values()) if (r.Name === name) return r;
+    if (/^[0-9a-f]+$/.test(ref) && ref.length > 0) {
+      const matches = [...this.records.values()].filter((r) => r.ID.startsWith(ref));
+      if (matches.length === 1) return matches[0] as ContainerRecord;
+      if (matches.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  /** Number of containers by state (for /info). */
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0;
+    let paused = 0;
+    for (const r of this.records.values()) {
+      if (r.State.Paused) paused++;
+      else if (r.State.Running) running++;
+    }
+    return { total: this.records.size, running, paused, stopped: this.records.size - running - paused };
+  }
+
+  /** The image-in-use predicate for the image service. */
+  usedBy(imageId: string): { id: string; running: boolean } | undefined {
+    let found: { id: string; running: boolean } | undefined;
+    for (const r of this.records.values()) {
+      if (r.Image !== imageId) continue;
+      if (r.State.Running) return { id: r.ID, running: true };
+      found ??= { id: r.ID, running: false };
+    }
+    return found;
+  }
+
+  /** POST /containers/create. */
+  async create(rawBody: unknown, name?: string): Promise<ContainerCreateResponse> {
+    const body = checkBody(rawBody);
+    const image = body.Image ?? "";
+    if (image === "") throw invalidArgument("Config cannot be empty in order to create a container");
+    let fullName: string;
+    if (name !== undefined && name !== "") {
+      fullName = normalizeName(name);
+      this.checkNameFree(fullName);
+    } else {
+      fullName = `/${generateName()}`;
+      for (let i = 1; this.nameTaken(fullName); i++) fullName = `/${generateName(i)}`;
+    }
+    const hc = body.HostConfig ?? {};
+    const nm = hc.NetworkMode ?? "";
+    if (nm !== "" && nm !== "default" && nm !== "bridge" && nm !== "none" && nm !== "host") {
+      throw notFound(`network ${nm} not found`);
+    }
+    containerCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], false, []);
+    if (hc.Memory !== undefined && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024) {
+      throw invalidArgument("Minimum memory limit allowed is 6MB");
+    }
+    const img = this.d.images.resolve(image);
+    const imgConfig = await this.d.images.config(img.id);
+    const top = img.layers.at(-1);
+    if (top === undefined) throw invalidArgument(`create container: image "${image}" has no layers`);
+    const id = newId();
+    const cfg = mergeImageConfig(body, imgConfig.config);
+    cfg.Image = image;
+    cfg.Hostname = body.Hostname !== undefined && body.Hostname !== "" ? body.Hostname : (nm === "host" ? osHostname() : id.slice(0, 12));
+    cfg.Domainname = body.Domainname ?? "";
+    for (const k of ["AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce"] as const) cfg[k] = body[k] === true;
+    const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+    if (argv.length === 0) throw invalidArgument("no command specified");
+    // Another create may have taken the name while we awaited the image config.
+    this.checkNameFree(fullName);
+    this.reserved.add(fullName);
+    try {
+      const paths = await this.store.create(id);
+      const rec: ContainerRecord = {
+        ID: id,
+        Created: new Date(this.now()).toISOString(),
+        Path: argv[0] as string,
+        Args: argv.slice(1),
+        Config: cfg,
+        HostConfig: { ...hc, NetworkMode: nm === "" ? "bridge" : nm },
+        State: {
+          Status: "created", Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0,
+          ExitCode: 0, Error: "", StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+        },
+        Image: img.id,
+        ImageChainId: top.chainId,
+        Name: fullName,
+        RestartCount: 0,
+        LogPath: paths.log,
+        ResolvConfPath: paths.resolvConf,
+        HostnamePath: paths.hostname,
+        HostsPath: paths.hosts,
+      };
+      const hostResolv = await (this.d.hostResolvConf ?? (() => readFile("/etc/resolv.conf", "utf8").catch(() => "")))();
+      const hostNet = networkMode(rec) === "host";
+      await Promise.all([
+        writeFile(paths.hostname, `${cfg.Hostname}\n`),
+        writeFile(paths.hosts, hostNet ? await readFile("/etc/hosts", "utf8").catch(() => hostsFile(cfg.Hostname ?? "")) : hostsFile(cfg.Hostname ?? "")),
+        writeFile(paths.resolvConf, resolvConf(hostResolv, hostNet)),
+      ]);
+      try {
+        await this.store.save(rec);
+      } catch (err) {
+        await this.store.remove(id);
+        throw err;
+      }
+      this.records.set(id, rec);
+    } finally {
+      this.reserved.delete(fullName);
+    }
+    const rec = this.records.get(id) as ContainerRecord;
+    this.publish(rec, "create");
+    return { Id: id, Warnings: [] };
+  }
+
+  private nameTaken(name: string): boolean {
+    if (this.reserved.has(name)) return true;
+    for (const r of this.records.values()) if (r.Name === name) return true;
+    return false;
+  }
+
+  private checkNameFree(name: string): void {
+    for (const r of this.records.values()) {
+      if (r.Name === name) {
+        throw conflict(`Conflict. The container name "${name}" is already in use by container "${r.ID}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    }
+    if (this.reserved.has(name)) {
+      throw conflict(`Conflict. The container name "${name}" is already in use by container "". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+  }
+
+  private async specFor(rec: ContainerRecord): Promise<Spec> {
+    const paths = this.store.paths(rec.ID);
+    const [passwd, group] = await Promise.all([
+      readFile(`${paths.rootfs}/etc/passwd`, "utf8").catch(() => ""),
+      readFile(`${paths.rootfs}/etc/group`, "utf8").catch(() => ""),
+    ]);
+    const user = resolveUser(rec.Config.User ?? "", passwd, group);
+    return buildSpec(rec, {
+      paths, user, hostCapabilities: this.d.hostCapabilities(), seccomp: this.d.seccomp,
+      ...(rec.HostConfig.Privileged === true ? { hostDevices: this.d.hostDevices?.() ?? [] } : {}),
+    });
+  }
+
+  /** POST /containers/{id}/start: 304 (not-modified) when already running. */
+  async start(ref: string): Promise<void> {
+    const rec = this.get(ref);
+    if (rec.State.Running) throw notModified("container already started");
+    if (rec.State.Status === "removing") throw conflict(`cannot start container ${rec.ID}: removal in progress`);
+    const live = this.liveOf(rec.ID);
+    if (live.exitDone !== undefined) await live.exitDone;
+    const paths = this.store.paths(rec.ID);
+    let mounted = false;
+    let task: Task;
+    try {
+      await this.d.layers.mount(rec.ImageChainId, paths.upper, paths.work, paths.rootfs);
+      mounted = true;
+      const spec = await this.specFor(rec);
+      await writeFile(`${paths.dir}/config.json`, JSON.stringify(spec));
+      live.spec = spec;
+      task = await this.d.runtime.start(rec.ID, paths.dir, { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true });
+    } catch (err) {
+      if (mounted) await this.d.layers.unmount(paths.rootfs).catch(() => undefined);
+      const msg = err instanceof Error ? err.message : String(err);
+      rec.State = { ...rec.State, Error: msg, ExitCode: exitStatusOfError(err) };
+      await this.store.save(rec).catch(() => undefined);
+      for (const k of live.sinks) k.end();
+      live.sinks.clear();
+      live.inputs.clear();
+      // As dockerd: a container that cannot start is removed at once when auto-remove is set.
+      if (rec.HostConfig.AutoRemove === true) await this.remove(rec.ID, { force: true }).catch(() => undefined);
+      if (err instanceof BerthError && err.kind !== "internal") throw new BerthError(err.kind, `failed to create task for container: ${msg}`, { cause: err });
+      throw err;
+    }
+    live.task = task;
+    live.stopping = false;
+    rec.State = {
+      ...rec.State, Status: "running", Running: true, Paused: false, Restarting: false, Dead: false, OOMKilled: false,
+      Pid: task.pid, ExitCode: 0, Error: "", StartedAt: new Date(this.now()).toISOString(), FinishedAt: ZERO_TIME,
+    };
+    // Output listeners go on before any await: a fast process may be done already.
+    const saved = this.store.save(rec);
+    live.exitDone = this.follow(rec, live, task, saved);
+    await saved;
+    for (const input of live.inputs) this.pipeInput(rec, live, input);
+    this.publish(rec, "start");
+  }
+
+  /** Copy output to the log and the attached sinks; on exit record the status. */
+  private async follow(rec: ContainerRecord, live: Live, task: Task, saved: Promise<void>): Promise<void> {
+    const writer = new JsonLogWriter(this.store.paths(rec.ID).log);
+    const pump = (s: Readable | undefined, name: "stdout" | "stderr") => new Promise<void>((resolve) => {
+      if (s === undefined) {
+        resolve();
+        return;
+      }
+      s.on("data", (c: Buffer) => {
+        writer.write(name, c);
+        for (const k of live.sinks) k.data(name, c);
+      });
+      s.on("end", () => resolve());
+      s.on("close", () => resolve());
+      s.on("error", () => resolve());
+    });
+    const outputs = Promise.all([pump(task.stdout, "stdout"), pump(task.stderr, "stderr")]);
+    const code = await task.exited;
+    await saved.catch(() => undefined);
+    // Output still in flight after the exit is read, but a leftover writer must not hold us.
+    await Promise.race([outputs, new Promise((r) => setTimeout(r, 2000))]);
+    task.stdout.destroy();
+    task.stderr?.destroy();
+    task.stdin?.destroy();
+    await writer.close();
+    await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
+    await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
+    live.task = undefined;
+    rec.State = {
+      ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code,
+      FinishedAt: new Date(this.now()).toISOString(),
+    };
+    await this.store.save(rec).catch((err: unknown) => this.log.error({ err, container: rec.ID }, "save container record"));
+    for (const k of live.sinks) k.end();
+    live.sinks.clear();
+    live.inputs.clear();
+    this.publish(rec, "die", { exitCode: String(code) });
+    this.resolveWaiters(rec.ID, (w) => w.condition !== "removed", { StatusCode: code, Error: null });
+    for (const [eid, e] of this.execs) if (e.containerId === rec.ID && !e.running) this.execs.delete(eid);
+    if (rec.HostConfig.AutoRemove === true && this.records.has(rec.ID)) {
+      live.exitDone = undefined;
+      await this.remove(rec.ID, { force: true }).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "auto-remove"));
+    }
+  }
+
+  private resolveWaiters(id: string, pred: (w: Waiter) => boolean, r: ContainerWaitResponse): void {
+    const ws = this.waiters.get(id);
+    if (ws === undefined) return;
+    const keep: Waiter[] = [];
+    for (const w of ws) {
+      if (pred(w)) w.resolve(r);
+      else keep.push(w);
+    }
+    if (keep.length === 0) this.waiters.delete(id);
+    else this.waiters.set(id, keep);
+  }
+
+  private async waitExit(id: string, ms: number): Promise<boolean> {
+    const live = this.live.get(id);
+    const done = live?.exitDone;
+    if (done === undefined) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([done.then(() => true), new Promise<boolean>((res) => { timer = setTimeout(() => res(false), ms); })]);
+    clearTimeout(timer);
+    return r;
+  }
+
+  /** POST /containers/{id}/stop: the stop signal, then SIGKILL after `t` seconds. */
+  async stop(ref: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {
+    const rec = this.get(ref);
+    if (!rec.State.Running) throw notModified("container already stopped");
+    await this.stopRunning(rec, o);
+    this.publish(rec, "stop");
+  }
+
+  private async stopRunning(rec: ContainerRecord, o: { t?: number | undefined; signal?: string | undefined }): Promise<void> {
+    const live = this.liveOf(rec.ID);
+    live.stopping = true;
+    const sig = parseSignal(o.signal ?? (rec.Config.StopSignal !== undefined && rec.Config.StopSignal !== "" ? rec.Config.StopSignal : "SIGTERM"));
+    const t = o.t ?? ((rec.Config as { StopTimeout?: unknown }).StopTimeout as number | undefined ?? 10);
+    await this.signal(rec, sig);
+    if (t >= 0 && await this.waitExit(rec.ID, t * 1000)) return;
+    await this.signal(rec, 9);
+    await this.waitExit(rec.ID, 30_000);
+  }
+
+  private async signal(rec: ContainerRecord, sig: number): Promise<void> {
+    try {
+      await this.d.runtime.kill(rec.ID, sig);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message, container: rec.ID }, "signal");
+    }
+    this.publish(rec, "kill", { signal: String(sig) });
+  }
+
+  /** POST /containers/{id}/kill. */
+  async kill(ref: string, signal?: string): Promise<void> {
+    const rec = this.get(ref);
+    const sig = parseSignal(signal === undefined || signal === "" ? "SIGKILL" : signal);
+    if (!rec.State.Running) throw conflict(`cannot kill container: ${ref}: container ${rec.ID} is not running`);
+    await this.signal(rec, sig);
+    if (sig === 9) await this.waitExit(rec.ID, 30_000);
+  }
+
+  /** POST /containers/{id}/restart. */
+  async restart(ref: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {
+    const rec = this.get(ref);
+    if (rec.State.Running) await this.stopRunning(rec, o);
+    await this.start(rec.ID);
+    this.publish(rec, "restart");
+  }
+
+  /** POST /containers/{id}/wait. */
+  wait(ref: string, condition = "not-running"): Promise<ContainerWaitResponse> {
+    const rec = this.get(ref);
+    if (condition === "") condition = "not-running";
+    if (condition !== "not-running" && condition !== "next-exit" && condition !== "removed") {
+      throw invalidArgument(`invalid condition: "${condition}"`);
+    }
+    if (condition === "not-running" && !rec.State.Running) {
+      return Promise.resolve({ StatusCode: rec.State.ExitCode, Error: null });
+    }
+    return new Promise((resolve) => {
+      const ws = this.waiters.get(rec.ID) ?? [];
+      ws.push({ condition, resolve });
+      this.waiters.set(rec.ID, ws);
+    });
+  }
+
+  /** DELETE /containers/{id}. */
+  async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.get(ref);
+    if (rec.State.Status === "removing") return;
+    if (rec.State.Running) {
+      if (o.force !== true) {
+        throw conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
+      }
+      await this.signal(rec, 9);
+      await this.waitExit(rec.ID, 30_000);
+    }
+    const live = this.live.get(rec.ID);
+    if (live?.exitDone !== undefined && rec.HostConfig.AutoRemove !== true) await live.exitDone;
+    if (!this.records.has(rec.ID)) return;
+    rec.State = { ...rec.State, Status: "removing" };
+    await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
+    await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch(() => undefined);
+    await this.store.remove(rec.ID);
+    this.records.delete(rec.ID);
+    this.live.delete(rec.ID);
+    for (const [eid, e] of this.execs) if (e.containerId === rec.ID) this.execs.delete(eid);
+    this.publish(rec, "destroy");
+    this.resolveWaiters(rec.ID, () => true, { StatusCode: rec.State.ExitCode, Error: null });
+  }
+
+  /** GET /containers/{id}/json. */
+  inspect(ref: string): ContainerInspect {
+    const rec = this.get(ref);
+    const execIds = [...this.execs.values()].filter((e) => e.containerId === rec.ID).map((e) => e.id);
+    const paths = this.store.paths(rec.ID);
+    const net = networkMode(rec);
+    return {
+      Id: rec.ID,
+      Created: rec.Created,
+      Path: rec.Path,
+      Args: rec.Args,
+      State: rec.State,
+      Image: rec.Image,
+      ResolvConfPath: rec.ResolvConfPath,
+      HostnamePath: rec.HostnamePath,
+      HostsPath: rec.HostsPath,
+      LogPath: rec.LogPath,
+      Name: rec.Name,
+      RestartCount: rec.RestartCount,
+      Driver: "overlay2",
+      Platform: "linux",
+      MountLabel: "",
+      ProcessLabel: "",
+      AppArmorProfile: "",
+      ExecIDs: execIds.length > 0 ? execIds : null,
+      HostConfig: rec.HostConfig,
+      GraphDriver: { Name: "overlay2", Data: { MergedDir: paths.rootfs, UpperDir: paths.upper, WorkDir: paths.work } },
+      Mounts: [],
+      Config: rec.Config,
+      NetworkSettings: {
+        Bridge: "", SandboxID: "", SandboxKey: "", Ports: {}, Gateway: "", IPAddress: "", IPPrefixLen: 0, MacAddress: "",
+        Networks: net === "private" ? {} : { [net]: { NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, MacAddress: "" } },
+      },
+    };
+  }
+
+  private summary(rec: ContainerRecord, size: boolean): ContainerSummary {
+    const s: ContainerSummary = {
+      Id: rec.ID,
+      Names: [rec.Name],
+      Image: rec.Config.Image ?? "",
+      ImageID: rec.Image,
+      Command: [rec.Path, ...rec.Args].join(" "),
+      Created: Math.floor(Date.parse(rec.Created) / 1000),
+      Ports: [],
+      Labels: rec.Config.Labels ?? {},
+      State: rec.State.Status,
+      Status: statusString({ status: rec.State.Status, startedAt: rec.State.StartedAt, finishedAt: rec.State.FinishedAt, exitCode: rec.State.ExitCode }, this.now()),
+      HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? "bridge" },
+      NetworkSettings: { Networks: {} },
+      Mounts: [],
+    };
+    if (size) {
+      s.SizeRw = 0;
+      s.SizeRootFs = 0;
+    }
+    return s;
+  }
+
+  /** Byte count of a directory tree (for `size`). */
+  private async du(dir: string): Promise<number> {
+    try {
+      const { stdout } = await execFileP("du", ["-sb", dir]);
+      return Number(stdout.split("\t")[0]) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** GET /containers/json. */
+  async list(o: ContainerListOptions = {}): Promise<ContainerSummary[]> {
+    const f = o.filters ?? {};
+    for (const k of Object.keys(f)) if (!LIST_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
+    for (const s of f.status ?? []) if (!STATUSES.has(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
+    const exited = (f.exited ?? []).map((v) => {
+      if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid filter 'exited=${v}'`);
+      return Number(v);
+    });
+    let ancestorIds: Set<string> | undefined;
+    if (f.ancestor !== undefined && f.ancestor.length > 0) {
+      ancestorIds = new Set();
+      for (const a of f.ancestor) {
+        try {
+          ancestorIds.add(this.d.images.resolve(a).id);
+        } catch {
+          // an unknown image matches nothing
+        }
+      }
+    }
+    let recs = [...this.records.values()].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.ID < b.ID ? -1 : 1));
+    const all = o.all === true || (o.limit !== undefined && o.limit > 0) || (f.status !== undefined && f.status.length > 0) || exited.length > 0;
+    recs = recs.filter((r) => {
+      if (!all && !r.State.Running) return false;
+      if (f.id !== undefined && f.id.length > 0 && !f.id.some((v) => r.ID.startsWith(v))) return false;
+      if (f.name !== undefined && f.name.length > 0 && !f.name.some((v) => {
+        try {
+          return new RegExp(v).test(r.Name) || new RegExp(v).test(shortName(r));
+        } catch {
+          return r.Name.includes(v);
+        }
+      })) return false;
+      if (f.label !== undefined && f.label.length > 0) {
+        const labels = r.Config.Labels ?? {};
+        if (!f.label.every((v) => {
+          const i = v.indexOf("=");
+          return i === -1 ? labels[v] !== undefined : labels[v.slice(0, i)] === v.slice(i + 1);
+        })) return false;
+      }
+      if (f.status !== undefined && f.status.length > 0 && !f.status.includes(r.State.Status)) return false;
+      if (exited.length > 0 && (r.State.Status !== "exited" || !exited.includes(r.State.ExitCode))) return false;
+      if (ancestorIds !== undefined && !ancestorIds.has(r.Image)) return false;
+      return true;
+    });
+    if (o.limit !== undefined && o.limit > 0) recs = recs.slice(0, o.limit);
+    const out = recs.map((r) => this.summary(r, o.size === true));
+    if (o.size === true) {
+      await Promise.all(out.map(async (s) => {
+        s.SizeRw = await this.du(this.store.paths(s.Id).upper);
+      }));
+    }
+    return out;
+  }
+
+  /** GET /containers/{id}/logs: replay (and follow) the json-file log into `sink`. */
+  async logs(ref: string, o: LogsOptions, sink: OutputSink, signal: AbortSignal): Promise<{ tty: boolean }> {
+    const rec = this.get(ref);
+    const tty = rec.Config.Tty === true;
+    const ro = {
+      stdout: o.stdout, stderr: o.stderr,
+      ...(o.tail !== undefined ? { tail: o.tail } : {}),
+      ...(o.since !== undefined ? { since: o.since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+    };
+    void (async () => {
+      try {
+        const { entries, offset } = await readLog(rec.LogPath, ro);
+        for (const e of entries) sink.data(e.stream, e.log, e.time);
+        if (o.follow && rec.State.Running && !signal.aborted) {
+          const live = this.live.get(rec.ID);
+          let finished = false;
+          void live?.exitDone?.then(() => { finished = true; });
+          await followLog(rec.LogPath, offset, { ...ro, tail: -1 }, (e: LogEntry) => sink.data(e.stream, e.log, e.time), () => finished || !rec.State.Running, signal);
+        }
+      } catch (err) {
+        this.log.warn({ err, container: rec.ID }, "read logs");
+      }
+      sink.end();
+    })();
+    return { tty };
+  }
+
+  private pipeInput(rec: ContainerRecord, live: Live, input: Readable): void {
+    const stdin = live.task?.stdin;
+    if (stdin === undefined) return;
+    input.on("data", (c: Buffer) => {
+      stdin.write(c);
+    });
+    input.on("end", () => {
+      if (rec.Config.StdinOnce === true) stdin.end();
+    });
+  }
+
+  /**
+   * POST /containers/{id}/attach: optionally replay the log, then stream live output
+   * into `sink` until the container exits, `detach()` is called, or the detach keys are
+   * typed on `stdin`.
+   */
+  async attach(ref: string, o: AttachOptions, sink: OutputSink): Promise<{ tty: boolean; detach: () => void }> {
+    const rec = this.get(ref);
+    const tty = rec.Config.Tty === true;
+    const keys = parseDetachKeys(o.detachKeys !== undefined && o.detachKeys !== "" ? o.detachKeys : DEFAULT_DETACH_KEYS);
+    const filtered: OutputSink = {
+      data: (s, c) => {
+        if ((s === "stdout" && o.stdout) || (s === "stderr" && o.stderr)) sink.data(s, c);
+      },
+      end: () => sink.end(),
+    };
+    if (o.logs) {
+      const { entries } = await readLog(rec.LogPath, { stdout: o.stdout, stderr: o.stderr });
+      for (const e of entries) sink.data(e.stream, e.log);
+    }
+    const live = this.liveOf(rec.ID);
+    if (!o.stream || rec.State.Status === "exited" || rec.State.Status === "dead") {
+      sink.end();
+      return { tty, detach: () => undefined };
+    }
+    let input: Readable | undefined;
+    const detach = () => {
+      if (!live.sinks.delete(filtered)) return;
+      if (input !== undefined) live.inputs.delete(input);
+      this.publish(rec, "detach");
+      sink.end();
+    };
+    live.sinks.add(filtered);
+    if (o.stdin !== undefined && rec.Config.OpenStdin === true) {
+      const scanner = new DetachScanner(keys);
+      const { PassThrough } = await import("node:stream");
+      const pass = new PassThrough();
+      input = pass;
+      o.stdin.on("data", (c: Buffer) => {
+        const r = scanner.feed(c);
+        if (r.forward.length > 0) pass.write(r.forward);
+        if (r.detached) detach();
+      });
+      o.stdin.on("end", () => pass.end());
+      o.stdin.on("error", () => pass.end());
+      live.inputs.add(pass);
+      if (live.task !== undefined) this.pipeInput(rec, live, pass);
+    }
+    this.publish(rec, "attach");
+    return { tty, detach };
+  }
+
+  /** POST /containers/{id}/resize. */
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const rec = this.get(ref);
+    const task = this.live.get(rec.ID)?.task;
+    if (task === undefined) throw conflict(`cannot resize container ${rec.ID}: container is not running`);
+    await task.resize(height, width);
+  }
+
+  /** GET /containers/{id}/top (ps -ef rows of the container's processes). */
+  async top(ref: string): Promise<ContainerTopResponse> {
+    const rec = this.get(ref);
+    if (!rec.State.Running) throw conflict(`container ${rec.ID} is not running`);
+    const pids = new Set((await this.d.runtime.pids(rec.ID)).map(String));
+    const { stdout } = await execFileP("ps", ["-ef"]);
+    const lines = stdout.trimEnd().split("\n");
+    const titles = (lines[0] ?? "").trim().split(/\s+/);
+    const rows: string[][] = [];
+    for (const l of lines.slice(1)) {
+      const f = l.trim().split(/\s+/);
+      if (!pids.has(f[1] ?? "")) continue;
+      rows.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(" ")]);
+    }
+    return { Titles: titles, Processes: rows };
+  }
+
+  /** POST /containers/{id}/exec. */
+  execCreate(ref: string, body: unknown): { Id: string } {
+    const rec = this.get(ref);
+    if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) throw invalidArgument("invalid JSON: exec config must be an object");
+    const b = body as ExecCreateBody;
+    if (!Array.isArray(b.Cmd) || b.Cmd.length === 0 || b.Cmd.some((x) => typeof x !== "string")) throw invalidArgument("No exec command specified");
+    if (!rec.State.Running) throw conflict(`container ${rec.ID} is not running`);
+    const id = newId();
+    this.execs.set(id, { id, containerId: rec.ID, body: b, running: false, exitCode: null, pid: 0, task: undefined });
+    this.publish(rec, `exec_create: ${b.Cmd.join(" ")}`, { execID: id });
+    return { Id: id };
+  }
+
+  private execOf(id: string): ExecRecord {
+    const e = this.execs.get(id);
+    if (e === undefined) throw notFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /**
+   * POST /exec/{id}/start: run the process; output goes to `sink` (ended at exit),
+   * `stdin` feeds it. Detached: returns once started.
+   */
+  async execStart(id: string, o: { detach: boolean; tty?: boolean | undefined; stdin: Readable | undefined }, sink: OutputSink): Promise<{ tty: boolean }> {
+    const e = this.execOf(id);
+    if (e.running || e.exitCode !== null) throw conflict(`exec ${id} has already run`);
+    const rec = this.get(e.containerId);
+    const live = this.live.get(rec.ID);
+    const spec = live?.spec;
+    if (!rec.State.Running || spec?.process === undefined) throw conflict(`container ${rec.ID} is not running`);
+    const tty = o.tty ?? e.body.Tty === true;
+    const base = spec.process;
+    let user = { uid: base.user.uid, gid: base.user.gid, additionalGids: [...(base.user.additionalGids ?? [])] };
+    if (e.body.User !== undefined && e.body.User !== "") {
+      const root = this.store.paths(rec.ID).rootfs;
+      const [passwd, group] = await Promise.all([
+        readFile(`${root}/etc/passwd`, "utf8").catch(() => ""), readFile(`${root}/etc/group`, "utf8").catch(() => ""),
+      ]);
+      const u = resolveUser(e.body.User, passwd, group);
+      user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    }
+    const caps = e.body.Privileged === true ? [...this.d.hostCapabilities()] : base.capabilities?.bounding ?? [];
+    const proc: Process = {
+      terminal: tty,
+      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}) },
+      args: e.body.Cmd ?? [],
+      env: containerEnv(rec.Config.Hostname ?? "", tty, [...(rec.Config.Env ?? []), ...(e.body.Env ?? [])]),
+      cwd: e.body.WorkingDir !== undefined && e.body.WorkingDir !== "" ? e.body.WorkingDir : base.cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: false,
+    };
+    e.running = true;
+    const cmd = (e.body.Cmd ?? []).join(" ");
+    let task: Task;
+    try {
+      task = await this.d.runtime.exec(rec.ID, id, proc, { stdin: e.body.AttachStdin === true && !o.detach, terminal: tty });
+    } catch (err) {
+      e.running = false;
+      e.exitCode = exitStatusOfError(err);
+      throw err;
+    }
+    e.task = task;
+    e.pid = task.pid;
+    this.publish(rec, `exec_start: ${cmd}`, { execID: id });
+    const pump = (s: Readable | undefined, name: "stdout" | "stderr") => new Promise<void>((resolve) => {
+      if (s === undefined) {
+        resolve();
+        return;
+      }
+      s.on("data", (c: Buffer) => {
+        if (!o.detach) sink.data(name, c);
+      });
+      s.on("end", () => resolve());
+      s.on("close", () => resolve());
+      s.on("error", () => resolve());
+    });
+    const outputs = Promise.all([pump(task.stdout, "stdout"), pump(task.stderr, "stderr")]);
+    if (o.stdin !== undefined && task.stdin !== undefined) {
+      const stdin = task.stdin;
+      o.stdin.on("data", (c: Buffer) => stdin.write(c));
+      o.stdin.on("end", () => stdin.end());
+      o.stdin.on("error", () => stdin.end());
+    }
+    void (async () => {
+      const code = await task.exited.catch((err: unknown) => exitStatusOfError(err));
+      await Promise.race([outputs, new Promise((r) => setTimeout(r, 2000))]);
+      task.stdout.destroy();
+      task.stderr?.destroy();
+      task.stdin?.destroy();
+      e.running = false;
+      e.exitCode = code;
+      e.task = undefined;
+      this.publish(rec, "exec_die", { execID: id, exitCode: String(code) });
+      if (!o.detach) sink.end();
+    })();
+    if (o.detach) sink.end();
+    return { tty };
+  }
+
+  /** GET /exec/{id}/json. */
+  execInspect(id: string): ExecInspect {
+    const e = this.execOf(id);
+    const cmd = e.body.Cmd ?? [];
+    return {
+      CanRemove: false,
+      ContainerID: e.containerId,
+      DetachKeys: e.body.DetachKeys ?? "",
+      ExitCode: e.exitCode,
+      ID: e.id,
+      OpenStderr: e.body.AttachStderr === true,
+      OpenStdin: e.body.AttachStdin === true,
+      OpenStdout: e.body.AttachStdout === true,
+      ProcessConfig: { arguments: cmd.slice(1), entrypoint: cmd[0] ?? "", privileged: e.body.Privileged === true, tty: e.body.Tty === true, user: e.body.User ?? "" },
+      Running: e.running,
+      Pid: e.pid,
+    };
+  }
+
+  /** POST /exec/{id}/resize. */
+  async execResize(id: string, height: number, width: number): Promise<void> {
+    const e = this.execOf(id);
+    if (e.task === undefined) throw conflict(`exec ${id} is not running`);
+    await e.task.resize(height, width);
+  }
+
+  /** Stop every running container (daemon shutdown with the direct runtime). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, { t: 5 }).catch(() => undefined)));
+  }
+}
