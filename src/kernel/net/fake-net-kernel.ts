@@ -24,6 +24,8 @@ export class FakeNetKernel implements NetKernel {
   readonly sysctls = new Map<string, string>([["net/ipv4/ip_forward", "0"]]);
   /** "ip:port/proto" keys that are in use by someone else. */
   readonly busyPorts = new Set<string>();
+  /** Addresses that are not the host's (binding them fails with EADDRNOTAVAIL). */
+  readonly foreignAddresses = new Set<string>();
   /** Ports currently reserved through this fake. */
   readonly reserved = new Set<string>();
   private failures = new Map<NetCall["op"], string>();
@@ -82,6 +84,7 @@ export class FakeNetKernel implements NetKernel {
 
   async reservePort(hostIp: string, port: number, proto: "tcp" | "udp"): Promise<PortReservation> {
     this.maybeFail("reserve");
+    if (this.foreignAddresses.has(hostIp)) throw new KernelError("bind", 99, "EADDRNOTAVAIL", `${hostIp}:${port}/${proto}`, "cannot assign requested address");
     const key = `${hostIp}:${port}/${proto}`;
     const anyKey = `0.0.0.0:${port}/${proto}`;
     const clash = [...this.busyPorts, ...this.reserved].some((k) => k === key || k === anyKey || (hostIp === "0.0.0.0" && k.endsWith(`:${port}/${proto}`)));

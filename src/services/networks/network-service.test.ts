@@ -244,6 +244,20 @@ test("concurrent connects are serialised and get distinct addresses", async (t) 
   assert.deepEqual(eps.map((e) => e.ipAddress).sort(), ["10.11.0.2", "10.11.0.3", "10.11.0.4", "10.11.0.5", "10.11.0.6"]);
 });
 
+test("the default route goes via the first non-internal network, whatever the order", async (t) => {
+  const { kernel, svc } = await setup(t);
+  await svc.create({ Name: "inner", Internal: true, IPAM: { Config: [{ Subnet: "10.15.0.0/24" }] } });
+  await svc.create({ Name: "outer", IPAM: { Config: [{ Subnet: "10.16.0.0/24" }] } });
+  await svc.create({ Name: "third", IPAM: { Config: [{ Subnet: "10.17.0.0/24" }] } });
+  const routes = () => kernel.callsOf("ip").filter((c) => c.netns !== undefined).at(-1)?.batch.filter((l) => l[0] === "route") ?? [];
+  await svc.connect("inner", { containerId: CID("a"), name: "a", netns: { pid: 1 } });
+  assert.deepEqual(routes(), []);
+  await svc.connect("outer", { containerId: CID("a"), name: "a", netns: { pid: 1 } });
+  assert.deepEqual(routes(), [["route", "add", "default", "via", "10.16.0.1", "dev", "eth1"]]);
+  await svc.connect("third", { containerId: CID("a"), name: "a", netns: { pid: 1 } });
+  assert.deepEqual(routes(), []);
+});
+
 test("connect() refuses bad requests before touching the kernel", async (t) => {
   const { kernel, svc } = await setup(t);
   await svc.create({ Name: "u", IPAM: { Config: [{ Subnet: "10.3.0.0/24" }] } });
@@ -256,6 +270,8 @@ test("connect() refuses bad requests before touching the kernel", async (t) => {
   await rejectsKind(svc.connect("bridge", { containerId: CID("b"), name: "b", ipv4Address: "172.17.0.9", netns: { pid: 1 } }), "invalid-argument", /user configured subnets/);
   await rejectsKind(svc.connect("bridge", { containerId: CID("b"), name: "b", aliases: ["x"], netns: { pid: 1 } }), "invalid-argument", /network-scoped alias/);
   await rejectsKind(svc.connect("u", { containerId: "not-hex", name: "b", netns: { pid: 1 } }), "invalid-argument", /invalid container id/);
+  await rejectsKind(svc.connect("u", { containerId: CID("b"), name: "bad name", netns: { pid: 1 } }), "invalid-argument", /invalid container name/);
+  await rejectsKind(svc.connect("u", { containerId: CID("b"), name: "b", aliases: ["ok", "not ok"], netns: { pid: 1 } }), "invalid-argument", /invalid network alias "not ok"/);
   assert.deepEqual(kernel.calls, []);
   const e = await svc.connect("u", { containerId: CID("b"), name: "b", ipv4Address: "10.3.0.77", netns: { pid: 1 } });
   assert.equal(e.ipAddress, "10.3.0.77");
@@ -369,6 +385,8 @@ test("publish() with a port in use fails with Docker's text before any rule chan
   await rejectsKind(svc.publish(ep.endpointId, [{ hostIp: "::", hostPort: 80, containerPort: 80, proto: "tcp" }]), "invalid-argument", /invalid host IP/);
   await rejectsKind(svc.publish(ep.endpointId, [{ hostIp: "", hostPort: 80, containerPort: 80, proto: "sctp" as "tcp" }]), "invalid-argument", /invalid proto/);
   await rejectsKind(svc.publish("f".repeat(64), []), "not-found", /endpoint/);
+  kernel.foreignAddresses.add("10.99.0.1");
+  await rejectsKind(svc.publish(ep.endpointId, [{ hostIp: "10.99.0.1", hostPort: 80, containerPort: 80, proto: "tcp" }]), "invalid-argument", /listen tcp4 10\.99\.0\.1:80: bind: cannot assign requested address/);
 });
 
 test("connect() with ports reserves them before any kernel change and adds DNAT alongside the join", async (t) => {

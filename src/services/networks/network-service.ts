@@ -635,6 +635,10 @@ export class NetworkService {
     return this.serialize(async () => {
       const n = this.find(idOrName);
       if (!/^[0-9a-f]{12,64}$/.test(c.containerId)) throw invalidArgument(`invalid container id "${c.containerId}"`);
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(c.name)) throw invalidArgument(`invalid container name "${c.name}"`);
+      for (const a of c.aliases ?? []) {
+        if (typeof a !== "string" || !/^[A-Za-z0-9_.-]{1,253}$/.test(a)) throw invalidArgument(`invalid network alias "${String(a)}"`);
+      }
       for (const ep of Object.values(n.endpoints)) {
         if (ep.containerId === c.containerId || ep.name === c.name) {
           throw conflict(`endpoint with name ${c.name} already exists in network ${n.name}`);
@@ -660,7 +664,8 @@ export class NetworkService {
         hostVeth: "",
         ports: [],
       };
-      let first = true;
+      // The default route goes via the first non-internal network the container joins.
+      let hasRoute = false;
       if (n.driver === "bridge") {
         const pool = n.subnets[0];
         if (pool === undefined) throw new BerthError("internal", `network ${n.name} has no subnet`);
@@ -672,7 +677,7 @@ export class NetworkService {
           for (const e of Object.values(other.endpoints)) {
             if (e.containerId !== c.containerId || e.ifname === "") continue;
             inUse.add(e.ifname);
-            first = false;
+            if (!other.internal) hasRoute = true;
           }
         }
         let i = 0;
@@ -680,7 +685,7 @@ export class NetworkService {
         ep.ifname = `eth${i}`;
         ep.hostVeth = `veth${id.slice(0, 7)}`;
       }
-      const defaultRoute = c.defaultRoute ?? first;
+      const defaultRoute = c.defaultRoute ?? (!hasRoute && !n.internal);
       const wanted = this.validatePorts(n, c.ports ?? []);
       const { out, held } = await this.reservePorts(ep, wanted);
       // The DNAT elements only name the address; adding them while the veth is made saves a serial spawn.
@@ -828,6 +833,9 @@ export class NetworkService {
             if (err instanceof KernelError && err.code === "EADDRINUSE") {
               throw conflict(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): Bind for ${w.hostIp}:${w.hostPort} failed: port is already allocated`, err);
             }
+            if (err instanceof KernelError && err.code === "EADDRNOTAVAIL") {
+              throw invalidArgument(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): listen ${w.proto}4 ${w.hostIp}:${w.hostPort}: bind: cannot assign requested address`, err);
+            }
             throw err;
           }
           out.push(w);
@@ -843,6 +851,9 @@ export class NetworkService {
             held.push(await this.o.kernel.reservePort(w.hostIp, port, w.proto));
             got = { ...w, hostPort: port };
           } catch (err) {
+            if (err instanceof KernelError && err.code === "EADDRNOTAVAIL") {
+              throw invalidArgument(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): listen ${w.proto}4 ${w.hostIp}:0: bind: cannot assign requested address`, err);
+            }
             if (!(err instanceof KernelError && err.code === "EADDRINUSE")) throw err;
           }
         }
