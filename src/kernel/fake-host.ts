@@ -12,7 +12,8 @@ export type HostCall =
   | { op: "mknod"; path: string; mode: number; major: number; minor: number }
   | { op: "setxattr"; path: string; name: string; value: string }
   | { op: "mount"; source: string; target: string; fstype: string; flags: number; data: string; cwd: string | undefined }
-  | { op: "umount"; target: string; flags: number };
+  | { op: "umount"; target: string; flags: number }
+  | { op: "syncfs"; path: string };
 
 /** Recording fake of `Host`. */
 export class FakeHost implements Host {
@@ -71,6 +72,11 @@ export class FakeHost implements Host {
   async mount(source: string, target: string, fstype: string, flags: number, data: string, cwd?: string): Promise<void> {
     this.fail("mount", target);
     this.calls.push({ op: "mount", source, target, fstype, flags, data, cwd });
+  }
+
+  async syncfs(path: string): Promise<void> {
+    this.fail("syncfs", path);
+    this.calls.push({ op: "syncfs", path });
   }
 
   async umount(target: string, flags = 0): Promise<void> {

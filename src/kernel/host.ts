@@ -43,6 +43,8 @@ export interface Host {
    * options use relative (short) lower directory paths.
    */
   mount(source: string, target: string, fstype: string, flags: number, data: string, cwd?: string): Promise<void>;
+  /** syncfs(2) of the filesystem holding `path`: one call makes a whole extracted tree durable. */
+  syncfs(path: string): Promise<void>;
   /** umount2(2); `flags` are MNT_* bits (MNT_DETACH = 2). */
   umount(target: string, flags?: number): Promise<void>;
 }

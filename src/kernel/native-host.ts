@@ -151,6 +151,10 @@ export class NativeHost implements Host {
     await check("mount", target, run("mount", ["-n", ...args], undefined, cwd));
   }
 
+  async syncfs(path: string): Promise<void> {
+    await check("syncfs", path, run("sync", ["-f", path]));
+  }
+
   async umount(target: string, flags = 0): Promise<void> {
     const args = ["-n"];
     if (flags & MNT_DETACH) args.push("-l");

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
@@ -35,6 +35,16 @@ export function isDigest(d: string): boolean {
 /** Throw an invalid-argument error unless `d` is a well-formed sha256 digest. */
 export function assertDigest(d: string): void {
   if (!DIGEST_RE.test(d)) throw invalidArgument(`invalid digest "${d}"`);
+}
+
+/** fsync a file's data before it is renamed into place. */
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await openFile(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** sha256 digest string of a buffer. */
@@ -90,8 +100,9 @@ export class ContentStore {
       },
     });
     try {
-      const out = createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true });
+      const out = createWriteStream(tmp, { flags: "wx", mode: 0o644 });
       await pipeline(source, meter, out);
+      await fsyncFile(tmp);
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected.size !== undefined && size !== expected.size) {
         throw invalidArgument(`ingest blob: size ${size} does not match expected ${expected.size}`);
@@ -129,6 +140,7 @@ export class ContentStore {
         throw invalidArgument(`ingest blob: digest ${digest} does not match expected ${expected.digest}`);
       }
       if (!(await this.has(digest))) {
+        await fsyncFile(file);
         await rename(file, this.path(digest));
         await fsyncDir(this.blobs);
       }

@@ -166,6 +166,8 @@ export class OverlayStore {
       if (options.expectedDiffId !== undefined && res.diffId !== options.expectedDiffId) {
         throw invalidArgument(`apply layer: content digest ${res.diffId} does not match the diff id ${options.expectedDiffId}`);
       }
+      // The extracted files must be durable before the rename publishes the layer.
+      await this.host.syncfs(tmp);
       const id = computeChainId(parent, res.diffId);
       return await this.serial(async () => {
         const existing = await this.get(id);
