@@ -208,6 +208,11 @@ test("ImageService.list() filters by dangling and reference, and rejects unknown
   assert.deepEqual((await images.list({ filters: { dangling: ["true"] } })).map((i) => i.Id), [dangling]);
   assert.deepEqual((await images.list({ filters: { reference: ["web/*"] } })).map((i) => i.RepoTags), [["web/app:1"]]);
   await assert.rejects(images.list({ filters: { bogus: ["x"] } }), /invalid filter 'bogus'/);
+  // The test clock starts at 2024-01-01T00:00:00Z and ticks a second per call.
+  assert.equal((await images.list({ filters: { until: ["2023-12-31T00:00:00Z"] } })).length, 0);
+  assert.equal((await images.list({ filters: { until: [String(Date.parse("2025-01-01T00:00:00Z") / 1000)] } })).length, 2);
+  assert.equal((await images.list({ filters: { until: ["1h"] } })).length, 0);
+  await assert.rejects(images.list({ filters: { until: ["someday"] } }), /invalid filter 'until=someday'/);
 });
 
 test("ImageService.load() reads the legacy docker save layout with symlinked layer.tar files", async (t) => {

@@ -184,6 +184,7 @@ export class ImageService {
     const createdOf = (r: ImageRecord) => Date.parse(r.created);
     const before = filters.before?.map((n) => createdOf(this.resolve(n)));
     const since = filters.since?.map((n) => createdOf(this.resolve(n)));
+    const until = filters.until?.map((v) => untilMs(v, this.now()));
     const out: ImageSummary[] = [];
     for (const r of this.store.all()) {
       const tags = this.tagsOf(r.id);
@@ -196,6 +197,7 @@ export class ImageService {
       })) continue;
       if (before !== undefined && !before.every((t) => createdOf(r) < t)) continue;
       if (since !== undefined && !since.every((t) => createdOf(r) > t)) continue;
+      if (until !== undefined && !until.every((t) => createdOf(r) <= t)) continue;
       let shownTags = tags;
       if (filters.reference !== undefined) {
         shownTags = tags.filter((t) => filters.reference?.some((p) => matchReference(p, t)));
@@ -587,6 +589,16 @@ async function readHead(path: string): Promise<Buffer> {
   } finally {
     await fh.close();
   }
+}
+
+// The `until` filter: unix seconds, an RFC 3339 date, or a Go duration before now ("24h").
+function untilMs(v: string, nowMs: number): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (dur !== null && v !== "") return nowMs - (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${v}'`);
+  return t;
 }
 
 function isIdPrefix(id: string, name: string): boolean {
