@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { invalidArgument } from "../../shared/errors.js";
+import { invalidArgument, kindOf } from "../../shared/errors.js";
 import type { Runtime } from "../runtime.js";
 import { defaultSpec } from "../spec/default-spec.js";
 import { validateSpec } from "../spec/validate.js";
@@ -176,7 +176,12 @@ export const COMMANDS: { [name: string]: Command } = {
   delete: {
     flags: [{ names: ["force", "f"] }], arity: [1, 1], usage: "delete [--force] <container-id>",
     async run(ctx, p) {
-      await ctx.runtime.delete(id(p), { force: bool(p, "force") });
+      try {
+        await ctx.runtime.delete(id(p), { force: bool(p, "force") });
+      } catch (err) {
+        // As runc: --force makes deleting a container that is already gone a success.
+        if (!(bool(p, "force") && kindOf(err) === "not-found")) throw err;
+      }
       return 0;
     },
   },

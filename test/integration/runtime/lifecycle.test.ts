@@ -67,6 +67,8 @@ test("berth-runtime create/state/start/kill/delete follow the OCI lifecycle", as
   const gone = rt("state", id);
   assert.notEqual(gone.status, 0);
   assert.match(gone.stderr, /does not exist/);
+  assert.notEqual(rt("delete", id).status, 0);
+  assert.equal(rt("delete", "--force", id).status, 0);
 });
 
 test("berth-runtime delete --force kills a running container and removes its cgroup", async (t) => {
