@@ -66,4 +66,8 @@ test("matchesFilters() handles labels and validateEventFilters() rejects unknown
   assert.equal(matchesFilters(m, { label: ["com.x=2"] }), false);
   assert.equal(matchesFilters(m, { container: ["web"] }), true);
   assert.throws(() => validateEventFilters({ bogus: ["1"] }), /invalid filter 'bogus'/);
+  assert.equal(matchesFilters(m, { network: ["bridge"] }), false);
+  const n = bus.publish("network", "connect", "netid", { name: "bridge", container: "abc" }).message;
+  assert.equal(matchesFilters(n, { network: ["bridge"] }), true);
+  assert.equal(matchesFilters(n, { network: ["netid"], type: ["network"] }), true);
 });

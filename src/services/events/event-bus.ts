@@ -39,6 +39,8 @@ export function matchesFilters(m: EventMessage, filters: EventFilters): boolean 
       ? m.Actor.ID === v || m.Actor.ID === `sha256:${v}` || attrs.name === v || attrs.name === `${v}:latest`
       : attrs.image === v || attrs.image === `${v}:latest`)
     && anyMatch(filters.container, (v) => m.Type === "container" && (m.Actor.ID === v || m.Actor.ID.startsWith(v) || attrs.name === v))
+    && ["daemon", "network", "volume", "plugin", "node", "service", "secret", "config"].every((type) =>
+      anyMatch(filters[type], (v) => m.Type === type && (m.Actor.ID === v || attrs.name === v)))
     && anyMatch(filters.label, (v) => {
       const i = v.indexOf("=");
       return i === -1 ? attrs[v] !== undefined : attrs[v.slice(0, i)] === v.slice(i + 1);
