@@ -143,3 +143,97 @@ export function rfc3339Nano(ms: number, nanosExtra = 0): string {
   const frac = `${iso.slice(20, 23)}${String(nanosExtra % 1_000_000).padStart(6, "0")}`;
   return `${iso.slice(0, 19)}.${frac}Z`;
 }
+
+function fail(id: string, field: string, why: string): never {
+  throw new RangeError(`network record "${id}": ${field} ${why}`);
+}
+
+function str(id: string, o: Record<string, unknown>, field: string, re?: RegExp): string {
+  const v = o[field];
+  if (typeof v !== "string") fail(id, field, "is not a string");
+  if (re !== undefined && !re.test(v)) fail(id, field, `is malformed: "${v}"`);
+  return v;
+}
+
+function bool(id: string, o: Record<string, unknown>, field: string): boolean {
+  const v = o[field];
+  if (typeof v !== "boolean") fail(id, field, "is not a boolean");
+  return v;
+}
+
+function strMap(id: string, o: Record<string, unknown>, field: string): Record<string, string> {
+  const v = o[field];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(id, field, "is not an object");
+  for (const [k, x] of Object.entries(v)) if (typeof x !== "string") fail(id, `${field}.${k}`, "is not a string");
+  return v as Record<string, string>;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+/**
+ * Check a record read from disk (a hand edit or a bug must not crash the daemon or drive
+ * `ip` with nonsense): every field's type, ids, addresses and interface names. Throws
+ * RangeError naming the record and the field.
+ */
+export function validateRecord(raw: unknown): NetworkRecord {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new RangeError("network record: not an object");
+  const o = raw as Record<string, unknown>;
+  const id = typeof o["id"] === "string" ? o["id"] : "?";
+  str(id, o, "id", HEX64);
+  str(id, o, "name", /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/);
+  str(id, o, "created");
+  const driver = str(id, o, "driver");
+  if (driver !== "bridge" && driver !== "host" && driver !== "null") fail(id, "driver", `is unknown: "${driver}"`);
+  for (const f of ["internal", "attachable", "builtin", "masquerade"]) bool(id, o, f);
+  if (o["icc"] !== undefined) bool(id, o, "icc");
+  str(id, o, "ipamDriver");
+  strMap(id, o, "ipamOptions");
+  strMap(id, o, "options");
+  strMap(id, o, "labels");
+  if (o["bridge"] !== undefined) str(id, o, "bridge", IFNAME);
+  if (driver === "bridge" && o["bridge"] === undefined) fail(id, "bridge", "is missing");
+  if (o["mtu"] !== undefined && (typeof o["mtu"] !== "number" || !Number.isInteger(o["mtu"]) || o["mtu"] < 68 || o["mtu"] > 65535)) fail(id, "mtu", "is not an MTU");
+  const subnets = o["subnets"];
+  if (!Array.isArray(subnets)) fail(id, "subnets", "is not a list");
+  if (driver === "bridge" && subnets.length !== 1) fail(id, "subnets", "must hold one IPv4 pool");
+  subnets.forEach((s: unknown, i: number) => {
+    if (typeof s !== "object" || s === null) fail(id, `subnets[${i}]`, "is not an object");
+    const so = s as Record<string, unknown>;
+    str(id, so, "subnet", CIDR);
+    str(id, so, "gateway", IPV4);
+    if (so["ipRange"] !== undefined) str(id, so, "ipRange", CIDR);
+    bool(id, so, "userSubnet");
+  });
+  const eps = o["endpoints"];
+  if (typeof eps !== "object" || eps === null || Array.isArray(eps)) fail(id, "endpoints", "is not an object");
+  for (const [key, e] of Object.entries(eps)) {
+    const f = `endpoints.${key}`;
+    if (typeof e !== "object" || e === null) fail(id, f, "is not an object");
+    const eo = e as Record<string, unknown>;
+    if (str(id, eo, "id", HEX64) !== key) fail(id, `${f}.id`, "does not match its key");
+    str(id, eo, "containerId", /^[0-9a-f]{12,64}$/);
+    str(id, eo, "name");
+    if (!Array.isArray(eo["aliases"]) || eo["aliases"].some((a) => typeof a !== "string")) fail(id, `${f}.aliases`, "is not a list of strings");
+    if (driver === "bridge") {
+      str(id, eo, "ip", IPV4);
+      str(id, eo, "mac", /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+      str(id, eo, "ifname", IFNAME);
+      str(id, eo, "hostVeth", IFNAME);
+    }
+    const ports = eo["ports"];
+    if (!Array.isArray(ports)) fail(id, `${f}.ports`, "is not a list");
+    ports.forEach((p: unknown, i: number) => {
+      const po = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+      str(id, po, "hostIp", IPV4);
+      if (po["proto"] !== "tcp" && po["proto"] !== "udp") fail(id, `${f}.ports[${i}].proto`, "is not tcp or udp");
+      for (const k of ["hostPort", "containerPort"]) {
+        const n = po[k];
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) fail(id, `${f}.ports[${i}].${k}`, "is not a port");
+      }
+    });
+  }
+  return raw as NetworkRecord;
+}

@@ -177,6 +177,22 @@ test("create() rolls back the record and the bridge when the kernel fails", asyn
   assert.ok(kernel.callsOf("ip").some((c) => c.batch[0]?.[0] === "link" && c.batch[0]?.[1] === "del"));
 });
 
+test("open() skips an invalid record on disk and serves the others", async (t) => {
+  const { svc, opts } = await setup(t);
+  const { Id } = await svc.create({ Name: "fine", IPAM: { Config: [{ Subnet: "10.18.0.0/24" }] } });
+  await svc.close();
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(join(opts.recordsDir, `${"b".repeat(64)}.json`), JSON.stringify({ id: "b".repeat(64), name: "broken", driver: "bridge", bridge: "x; reboot" }));
+  const errors: string[] = [];
+  const log = { trace() {}, debug() {}, info() {}, warn() {}, error: (o: object | string) => void errors.push(JSON.stringify(o)), child() { return log; } };
+  const again = await NetworkService.open({ ...opts, kernel: new FakeNetKernel(), log });
+  t.after(() => again.close());
+  assert.equal(again.inspect("fine").Id, Id);
+  assert.throws(() => again.inspect("broken"), /not found/);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] ?? "", /network record/);
+});
+
 test("list() filters by name, id, label, driver, type and dangling", async (t) => {
   const { svc } = await setup(t);
   const a = await svc.create({ Name: "front", Labels: { tier: "web", env: "prod" } });

@@ -32,7 +32,7 @@ import { NullDriver } from "./drivers/null-driver.js";
 import { allocateAddress, chooseSubnet, checkUserSubnet, DEFAULT_ADDRESS_POOLS, defaultGateway, macFromIp, type AddressPool } from "./ipam.js";
 import { formatCidr, formatIp, isIp, parseCidr, type Prefix } from "./ipv4.js";
 import { deleteTableScript, DEFAULT_TABLE, portsScript, renderRuleset } from "./nft-ruleset.js";
-import { rfc3339Nano, toInspect, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
+import { rfc3339Nano, toInspect, validateRecord, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
 
 /** The default bridge's settings. */
 export interface DefaultBridgeOptions {
@@ -170,7 +170,16 @@ export class NetworkService {
   static async open(o: NetworkServiceOptions): Promise<NetworkService> {
     const store = await RecordStore.open<NetworkRecord>(o.recordsDir);
     const svc = new NetworkService(o, store);
-    for (const [, rec] of await store.list()) svc.nets.set(rec.id, rec);
+    for (const [file, raw] of await store.list()) {
+      try {
+        const rec = validateRecord(raw);
+        if (rec.id !== file) throw new RangeError(`network record "${file}": id "${rec.id}" does not match the file name`);
+        svc.nets.set(rec.id, rec);
+      } catch (err) {
+        // Left on disk for inspection; the network is not served.
+        svc.log.error({ record: file, err: String(err) }, "skipping an invalid network record");
+      }
+    }
     await svc.loadResolvConf();
     await svc.ensurePredefined();
     await svc.reconcile();
