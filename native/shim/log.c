@@ -57,6 +57,14 @@ shim_json_bytes (char *out, const unsigned char *data, size_t len)
   size_t o = 0;
   for (size_t i = 0; i < len;)
     {
+      /* Fast path: printable ASCII that needs no escape (nearly all log bytes). */
+      unsigned char a = data[i];
+      if (a >= 0x20 && a < 0x80 && a != '"' && a != '\\' && a != '<' && a != '>' && a != '&')
+        {
+          out[o++] = (char) a;
+          i++;
+          continue;
+        }
       unsigned cp;
       size_t n = utf8_len (data + i, len - i, &cp);
       if (n == 0)
@@ -119,11 +127,25 @@ shim_json_bytes (char *out, const unsigned char *data, size_t len)
 void
 shim_format_time (char *buf, size_t size, const struct timespec *ts)
 {
-  struct tm tm;
-  time_t s = ts->tv_sec;
-  gmtime_r (&s, &tm);
-  size_t n = strftime (buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, size - n, ".%09ldZ", ts->tv_nsec);
+  /* Called once per log entry: the date part is formatted once per second. */
+  static time_t cached = (time_t) -1;
+  static char date[32];
+  if (ts->tv_sec != cached)
+    {
+      struct tm tm;
+      time_t s = ts->tv_sec;
+      gmtime_r (&s, &tm);
+      strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+      cached = ts->tv_sec;
+    }
+  char frac[12];
+  long ns = ts->tv_nsec;
+  frac[0] = '.';
+  for (int i = 9; i >= 1; i--, ns /= 10)
+    frac[i] = (char) ('0' + ns % 10);
+  frac[10] = 'Z';
+  frac[11] = '\0';
+  snprintf (buf, size, "%s%s", date, frac);
 }
 
 size_t
@@ -146,7 +168,18 @@ shim_log_format (char *out, const char *data, size_t len, int newline, const cha
     }
   char t[64];
   shim_format_time (t, sizeof t, ts);
-  o += (size_t) sprintf (out + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+  static const char mid[] = "\",\"stream\":\"", tm[] = "\",\"time\":\"", end[] = "\"}\n";
+  size_t sl = strlen (stream), tl = strlen (t);
+  memcpy (out + o, mid, sizeof mid - 1);
+  o += sizeof mid - 1;
+  memcpy (out + o, stream, sl);
+  o += sl;
+  memcpy (out + o, tm, sizeof tm - 1);
+  o += sizeof tm - 1;
+  memcpy (out + o, t, tl);
+  o += tl;
+  memcpy (out + o, end, sizeof end - 1);
+  o += sizeof end - 1;
   return o;
 }
 
@@ -226,6 +259,9 @@ batch_flush (struct shim_log *log)
   batch_len = 0;
 }
 
+/* The time of the read being logged: lines that arrived in one read share it. */
+static struct timespec read_time;
+
 static void
 write_entry (struct shim_log *log, const char *stream, const char *data, size_t len, int newline)
 {
@@ -233,9 +269,7 @@ write_entry (struct shim_log *log, const char *stream, const char *data, size_t 
   static char out[6 * (SHIM_LINE_MAX + 1) + 128];
   if (log->fd < 0)
     return;
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  size_t n = shim_log_format (out, data, len, newline, stream, &ts);
+  size_t n = shim_log_format (out, data, len, newline, stream, &read_time);
   if (log->max_size > 0 && log->size > 0 && log->size + (long long) n > log->max_size)
     {
       batch_flush (log);
@@ -263,6 +297,7 @@ write_entry (struct shim_log *log, const char *stream, const char *data, size_t 
 void
 shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, size_t n)
 {
+  clock_gettime (CLOCK_REALTIME, &read_time);
   while (n > 0)
     {
       const char *nl = memchr (data, '\n', n);
@@ -301,6 +336,7 @@ shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, 
 void
 shim_log_flush (struct shim_log *log, struct shim_linebuf *lb)
 {
+  clock_gettime (CLOCK_REALTIME, &read_time);
   if (lb->len > 0)
     write_entry (log, lb->stream, lb->buf, lb->len, 1);
   lb->len = 0;
