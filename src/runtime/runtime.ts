@@ -21,7 +21,6 @@ import { openCgroupManager, detectCgroupLayout, DEFAULT_CGROUP_ROOT, type Cgroup
 import type { CgroupStats } from "./cgroups/stats.js";
 import { parseSpec } from "./spec/validate.js";
 import { OCI_VERSION, type Process, type Spec, type State } from "./spec/types.js";
-import { runHooks } from "./hooks.js";
 import { hostCapabilities, isAlive, mountInfo, mountPointOf, procStat } from "./proc.js";
 import { StateStore, writeFileAtomic, type ContainerRecord } from "./state.js";
 
@@ -98,6 +97,13 @@ export function parseSignal(sig: string | number): number {
   const n = osc.signals[name];
   if (n === undefined) throw invalidArgument(`parse signal "${sig}": unknown signal`);
   return n;
+}
+
+/** Host-side hooks, loaded only for specs that have some (child_process costs start-up time). */
+async function runHooks(...args: Parameters<typeof import("./hooks.js").runHooks>): Promise<void> {
+  if ((args[1]?.length ?? 0) === 0) return;
+  const hooks = await import("./hooks.js");
+  return hooks.runHooks(...args);
 }
 
 /**

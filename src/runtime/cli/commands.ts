@@ -2,7 +2,6 @@
  * The berth-runtime commands (runc's command line) over the runtime library. Each command
  * takes its parsed flags and positional arguments and returns the process exit status.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { invalidArgument, kindOf } from "../../shared/errors.js";
@@ -232,6 +231,7 @@ export const COMMANDS: { [name: string]: Command } = {
       }
       if (format !== "table") throw invalidArgument(`ps: invalid format "${format}"`);
       const psArgs = p.args.length > 1 ? p.args.slice(1) : ["-ef"];
+      const { execFileSync } = await import("node:child_process");
       const lines = execFileSync("ps", psArgs, { encoding: "utf8" }).split("\n");
       const header = lines[0] ?? "";
       const col = header.trim().split(/\s+/).indexOf("PID");
