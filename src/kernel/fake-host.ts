@@ -37,8 +37,15 @@ export class FakeHost implements Host {
     if (nodes.length > 0) this.batches++;
     for (const n of nodes) {
       this.fail("mknod", n.path);
+      if (this.touchNodes) {
+        try {
+          writeFileSync(n.path, "", { flag: "wx" });
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          throw new KernelError("mknod", e.errno ?? -1, e.code ?? "EIO", n.path);
+        }
+      }
       this.calls.push({ op: "mknod", ...n });
-      if (this.touchNodes) writeFileSync(n.path, "");
     }
   }
 

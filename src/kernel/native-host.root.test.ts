@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NativeHost } from "./native-host.js";
 import { S_IFCHR, S_IFIFO } from "./host.js";
+import { hostConformance } from "./host-testsuite.js";
 
 test("NativeHost creates whiteout devices and fifos, sets xattrs, mounts and unmounts overlay", async (t) => {
   const d = await mkdtemp(join(tmpdir(), "berth-host-"));
@@ -48,3 +49,5 @@ test("NativeHost reports a failing mount as a KernelError naming the target", as
     (e: Error & { op?: string; path?: string }) => e.op === "mount" && e.path === "/nonexistent-berth-target",
   );
 });
+
+hostConformance("NativeHost", () => new NativeHost());
