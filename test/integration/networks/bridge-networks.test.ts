@@ -183,6 +183,8 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
       server.stdout?.once("data", () => resolve());
       server.once("exit", (c) => reject(new Error(`listener exited ${c}`)));
     });
+    // Container to container by address, over TCP.
+    assert.equal(await tcpFrom(nsA, epB.ipAddress, 80), "ok");
     const [loop] = await svc!.publish(epB.endpointId, [{ hostIp: "0.0.0.0", hostPort: 0, containerPort: 80, proto: "tcp" }]);
     assert.ok(loop !== undefined && loop.hostPort >= 32768 && loop.hostPort <= 60999);
     assert.equal(await readFrom("127.0.0.1", loop.hostPort), "hello from beta");
