@@ -65,7 +65,8 @@ test("a second berthd on the same data root is refused with a clear message", as
   assert.equal(code, 1);
   assert.match(err, new RegExp(`another berthd \\(pid ${d.process.pid}\\) is already using the data root "${d.dataRoot}"`));
   assert.equal((await httpCall(d.socket, "GET", "/_ping")).status, 200);
-  // After a clean stop the data root can be used again, and the seed image persists.
+  // After a clean stop the data root can be used again; images and tags persist.
+  assert.equal((await d.berth(["tag", "busybox", "persist:1"])).code, 0);
   await d.stop();
   const pidfile = join(d.dir, "run", "berthd.pid");
   const third = spawnDaemon(d.dir, d.dataRoot, d.socket, ["--pidfile", pidfile, "--log-level", "debug"]);
@@ -78,6 +79,7 @@ test("a second berthd on the same data root is refused with a clear message", as
     ok = await httpCall(d.socket, "GET", "/images/busybox/json").then((r) => r.status === 200, () => false);
   }
   assert.ok(ok, `third daemon serves busybox from the existing data root: ${thirdErr}`);
+  assert.equal((await httpCall(d.socket, "GET", "/images/persist:1/json")).status, 200);
   assert.equal((await readFile(pidfile, "utf8")).trim(), String(third.pid));
   assert.match(thirdErr, /"msg":"request"/, "debug level logs requests");
   // SIGTERM: clean exit, pidfile, lock and socket removed.
