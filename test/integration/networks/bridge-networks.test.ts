@@ -177,7 +177,7 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
   });
 
   await t.test("a published port is reached from the host at 127.0.0.1 and at the host address, and from containers", async () => {
-    const server = spawn("ip", ["netns", "exec", nsB, process.execPath, "-e", `require("net").createServer(s=>s.end("hello from beta")).listen(80,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
+    const server = spawn("ip", ["netns", "exec", nsB, process.execPath, "-e", `require("net").createServer(s=>{s.on("error",()=>{});s.end("hello from beta")}).listen(80,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
     procs.push(server);
     await new Promise<void>((resolve, reject) => {
       server.stdout?.once("data", () => resolve());

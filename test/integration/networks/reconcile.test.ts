@@ -101,7 +101,7 @@ test("open() after a crash removes stale links, recreates the bridge and restore
   const ping = spawnSync("ip", ["netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "2", gw], { encoding: "utf8" });
   assert.equal(ping.status, 0, ping.stdout + ping.stderr);
 
-  const server = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", `require("net").createServer(s=>s.end("still here")).listen(8080,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", `require("net").createServer(s=>{s.on("error",()=>{});s.end("still here")}).listen(8080,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
   procs.push(server);
   await new Promise<void>((resolve, reject) => {
     server.stdout?.once("data", () => resolve());
