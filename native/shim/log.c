@@ -1,7 +1,7 @@
 /* The json-file log driver: Docker's format, so `docker logs` style readers work on it.
  * {"log":"<line with its \n>","stream":"stdout","time":"<RFC3339, 9 digits>Z"} per line;
  * a line longer than 16 KiB is cut into partial entries without the \n (daemon/logger
- * copier.go and jsonfilelog.go). */
+ * copier.go and jsonfilelog.go), and so is what is left when a stream ends. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -262,14 +262,26 @@ batch_flush (struct shim_log *log)
 /* The time of the read being logged: lines that arrived in one read share it. */
 static struct timespec read_time;
 
+/* Docker's copier: a line cut into partial entries carries the time of its first part in
+ * every part, the last one included. */
 static void
-write_entry (struct shim_log *log, const char *stream, const char *data, size_t len, int newline)
+write_entry (struct shim_log *log, struct shim_linebuf *lb, const char *data, size_t len, int newline)
 {
   /* One entry is at most 16 KiB of input: 6x for escapes plus the envelope. */
   static char out[6 * (SHIM_LINE_MAX + 1) + 128];
+  const struct timespec *ts = &read_time;
+  if (!newline && !lb->partial)
+    {
+      lb->partial = 1;
+      lb->partial_ts = read_time;
+    }
+  if (lb->partial)
+    ts = &lb->partial_ts;
+  if (newline)
+    lb->partial = 0;
   if (log->fd < 0)
     return;
-  size_t n = shim_log_format (out, data, len, newline, stream, &read_time);
+  size_t n = shim_log_format (out, data, len, newline, lb->stream, ts);
   if (log->max_size > 0 && log->size > 0 && log->size + (long long) n > log->max_size)
     {
       batch_flush (log);
@@ -307,7 +319,7 @@ shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, 
         {
           /* The buffer fills before the line ends: a partial entry, no \n. */
           memcpy (lb->buf + lb->len, data, room);
-          write_entry (log, lb->stream, lb->buf, SHIM_LINE_MAX, 0);
+          write_entry (log, lb, lb->buf, SHIM_LINE_MAX, 0);
           lb->len = 0;
           data += room;
           n -= room;
@@ -320,11 +332,11 @@ shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, 
           break;
         }
       if (lb->len == 0)
-        write_entry (log, lb->stream, data, take, 1);
+        write_entry (log, lb, data, take, 1);
       else
         {
           memcpy (lb->buf + lb->len, data, take);
-          write_entry (log, lb->stream, lb->buf, lb->len + take, 1);
+          write_entry (log, lb, lb->buf, lb->len + take, 1);
           lb->len = 0;
         }
       data += take + 1;
@@ -338,7 +350,7 @@ shim_log_flush (struct shim_log *log, struct shim_linebuf *lb)
 {
   clock_gettime (CLOCK_REALTIME, &read_time);
   if (lb->len > 0)
-    write_entry (log, lb->stream, lb->buf, lb->len, 1);
+    write_entry (log, lb, lb->buf, lb->len, 0);
   lb->len = 0;
   batch_flush (log);
 }

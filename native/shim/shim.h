@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "error.h"
 #include "plan.h"
@@ -42,6 +43,8 @@ struct shim_log
 struct shim_linebuf
 {
   const char *stream; /* "stdout" or "stderr" */
+  int partial;             /* a partial entry of the current line was written */
+  struct timespec partial_ts; /* the time of its first part: every part and the end carry it */
   size_t len;
   char buf[SHIM_LINE_MAX];
 };
@@ -52,7 +55,7 @@ int shim_log_open (struct shim_log *log, const char *path, long long max_size, i
  * a line that fills the 16 KiB buffer is written as a partial entry without \n. */
 void shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *data, size_t n);
 
-/* The stream ended: write what is left as a last entry (Docker appends the \n). */
+/* The stream ended: write what is left as a partial entry (no \n), as Docker does. */
 void shim_log_flush (struct shim_log *log, struct shim_linebuf *lb);
 
 /* Format one json-file entry into out (at least shim_log_entry_max(len) bytes); returns its length. */

@@ -1,5 +1,6 @@
 /* Unit tests of the json-file writer: Go-compatible escaping, Docker's line splitting with
- * 16 KiB partial entries, the last unterminated line, and rotation. */
+ * 16 KiB partial entries (one timestamp for all parts), the last unterminated line, and
+ * rotation. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
@@ -102,21 +103,32 @@ main (void)
   CHECK_STR (streams[1], "stdout");
   CHECK_STR (bodies[2], "world\\n");
   CHECK_STR (bodies[3], "\\n");
-  CHECK_STR (bodies[4], "tail\\n");
+  CHECK_STR (bodies[4], "tail"); /* Docker: a partial entry, no \n */
 
   /* A 40000-byte line: two 16 KiB partial entries without \n, then the rest with it. */
   CHECK (ftruncate (log.fd, 0) == 0);
   static char big[40001];
   memset (big, 'a', 40000);
   big[40000] = '\n';
-  shim_log_feed (&log, &out, big, 10000);
-  shim_log_feed (&log, &out, big + 10000, 30001);
+  shim_log_feed (&log, &out, big, 20000);
+  usleep (2000);
+  shim_log_feed (&log, &out, big + 20000, 20001);
   n = entries (path, bodies, streams, 16);
   CHECK (n == 3);
   CHECK (strlen (bodies[0]) == SHIM_LINE_MAX && strchr (bodies[0], '\\') == NULL);
   CHECK (strlen (bodies[1]) == SHIM_LINE_MAX && strchr (bodies[1], '\\') == NULL);
   CHECK (strlen (bodies[2]) == 40000 - 2 * SHIM_LINE_MAX + 2);
   CHECK (strcmp (bodies[2] + strlen (bodies[2]) - 2, "\\n") == 0);
+  /* Every part of the cut line carries the time of its first part. */
+  {
+    size_t len2;
+    unsigned char *raw = read_file (path, &len2);
+    char *t1 = raw ? strstr ((char *) raw, "\"time\":\"") : NULL;
+    char *t2 = t1 ? strstr (t1 + 1, "\"time\":\"") : NULL;
+    char *t3 = t2 ? strstr (t2 + 1, "\"time\":\"") : NULL;
+    CHECK (t3 != NULL && strncmp (t1, t2, 40) == 0 && strncmp (t1, t3, 40) == 0);
+    free (raw);
+  }
   close (log.fd);
 
   /* Rotation with max-file 3: json.log.1 and json.log.2 appear, nothing beyond. */
