@@ -3,7 +3,7 @@
  * images, on top of the content store (blobs), the overlay store (layers) and the image
  * records. Knows nothing of HTTP; errors carry kinds and Docker's texts.
  */
-import { mkdir, open as openFile } from "node:fs/promises";
+import { mkdir, open as openFile, rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { ImageContainerConfig, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../../api/images.js";
 import { BerthError, conflict, invalidArgument, notFound } from "../../shared/errors.js";
@@ -78,6 +78,8 @@ export class ImageService {
 
   /** Open the records and drop layers no image references (crash leftovers). */
   static async open(deps: ImageServiceDeps): Promise<ImageService> {
+    // Whatever is in the temp directory was left by a crash (spooled loads, seed builds).
+    await rm(deps.tmpDir, { recursive: true, force: true });
     await mkdir(deps.tmpDir, { recursive: true, mode: 0o700 });
     const store = await ImageStore.open(deps.recordsDir);
     await deps.layers.gc();
