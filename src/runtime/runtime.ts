@@ -17,7 +17,7 @@ import { BerthError, failedPrecondition, internal, invalidArgument } from "../sh
 import type { CgroupMountSource } from "./plan/compile.js";
 import type { Plan } from "./plan/plan.js";
 import type { runExecutor } from "./plan/executor.js";
-import { openCgroupManager, detectCgroupLayout, DEFAULT_CGROUP_ROOT, type CgroupManager, type CgroupLayout } from "./cgroups/index.js";
+import type { CgroupManager, CgroupLayout } from "./cgroups/index.js";
 import type { CgroupStats } from "./cgroups/stats.js";
 import { parseSpec } from "./spec/validate.js";
 import { OCI_VERSION, type Process, type Spec, type State } from "./spec/types.js";
@@ -185,13 +185,26 @@ export class Runtime {
   #layoutCache: CgroupLayout | undefined;
 
   // The mount table of cgroup hierarchies does not change under us: read it once.
+  #cgroupsModule: typeof import("./cgroups/index.js") | undefined;
+
+  // Loaded on first need: `start` and `state` of a created container do without it.
+  async #loadCgroups(): Promise<typeof import("./cgroups/index.js")> {
+    this.#cgroupsModule ??= await import("./cgroups/index.js");
+    return this.#cgroupsModule;
+  }
+
+  #cgroups(): typeof import("./cgroups/index.js") {
+    if (this.#cgroupsModule === undefined) throw internal("use cgroups: module not loaded");
+    return this.#cgroupsModule;
+  }
+
   #layout(): CgroupLayout {
-    this.#layoutCache ??= detectCgroupLayout(this.#cgroupRoot !== undefined ? { root: this.#cgroupRoot } : {});
+    this.#layoutCache ??= this.#cgroups().detectCgroupLayout(this.#cgroupRoot !== undefined ? { root: this.#cgroupRoot } : {});
     return this.#layoutCache;
   }
 
   #cgroup(path: string): CgroupManager {
-    return openCgroupManager(path, {
+    return this.#cgroups().openCgroupManager(path, {
       layout: this.#layout(),
       logger: this.#log,
       ...(this.#cgroupRoot !== undefined ? { root: this.#cgroupRoot } : {}),
@@ -209,10 +222,11 @@ export class Runtime {
   }
 
   /** The live status of a recorded container. */
-  #status(rec: ContainerRecord): State["status"] {
+  async #status(rec: ContainerRecord): Promise<State["status"]> {
     if (rec.status === "creating") return rec.pid > 0 && isAlive(rec.pid, rec.startTime) ? "creating" : "stopped";
     if (!isAlive(rec.pid, rec.startTime)) return "stopped";
     if (existsSync(this.store.fifo(rec.id))) return "created";
+    await this.#loadCgroups();
     try {
       if (this.#cgroup(rec.cgroupsPath).frozen()) return "paused";
     } catch {
@@ -221,7 +235,7 @@ export class Runtime {
     return "running";
   }
 
-  #state(rec: ContainerRecord, status = this.#status(rec)): State {
+  #state(rec: ContainerRecord, status: State["status"]): State {
     return {
       ociVersion: OCI_VERSION,
       id: rec.id,
@@ -235,12 +249,12 @@ export class Runtime {
   /** The OCI state of container `id` (not-found when there is none). */
   async state(id: string): Promise<State & { created: string; owner: string; rootfs: string }> {
     const rec = this.store.read(id);
-    return { ...this.#state(rec), created: rec.created, owner: rec.owner, rootfs: rec.rootfs };
+    return { ...this.#state(rec, await this.#status(rec)), created: rec.created, owner: rec.owner, rootfs: rec.rootfs };
   }
 
   #cgroupMounts(procsFiles: readonly string[]): CgroupMountSource[] {
     const layout = this.#layout();
-    const base = this.#cgroupRoot ?? DEFAULT_CGROUP_ROOT;
+    const base = this.#cgroupRoot ?? this.#cgroups().DEFAULT_CGROUP_ROOT;
     const out: CgroupMountSource[] = [];
     for (const h of layout.hierarchies) {
       if (h.mountPoint !== base && !h.mountPoint.startsWith(`${base}/`)) continue;
@@ -284,6 +298,7 @@ export class Runtime {
     Promise<{ state: State; handle: ReturnType<typeof runExecutor>; kill: (sig?: NodeJS.Signals | number) => void }> {
     const bundle = resolve(bundleIn);
     const { compilePlan, deviceCgroupRules, runExecutor } = await loadPlanModules();
+    await this.#loadCgroups();
     const spec = this.#spec(bundle);
     const proc = spec.process;
     if (proc === undefined) throw invalidArgument("invalid config.json: process is required to create a container");
@@ -407,7 +422,7 @@ export class Runtime {
   /** Let a created container's process execve; runs poststart hooks (failures are warnings). */
   async start(id: string): Promise<void> {
     const rec = this.store.read(id);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     if (status !== "created") throw failedPrecondition(`start container "${id}": status is "${status}", not "created"`);
     const fifo = this.store.fifo(id);
     // Non-blocking reader: the init's blocking open for writing completes as soon as this
@@ -492,9 +507,10 @@ export class Runtime {
 
   /** Send a signal to the container's init, or with `all` to every process in its cgroup. */
   async kill(id: string, signal: string | number = "SIGTERM", opts: { all?: boolean } = {}): Promise<void> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
     const sig = parseSignal(signal);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     if (opts.all === true) {
       const cgroup = this.#cgroup(rec.cgroupsPath);
       const pids = this.#safePids(cgroup);
@@ -531,8 +547,9 @@ export class Runtime {
    * kills it (and everything in its cgroup) and waits for it to die.
    */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     const cgroup = this.#cgroup(rec.cgroupsPath);
     if (status !== "stopped") {
       if (opts.force !== true) {
@@ -582,8 +599,9 @@ export class Runtime {
    * container's init are joined; `exited` gives the exit status unless detached.
    */
   async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<ExecHandle> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     if (status !== "running" && status !== "created") throw failedPrecondition(`exec in container "${id}": status is "${status}", not "running"`);
     if (proc.terminal === true && opts.detach === true && opts.consoleSocket === undefined) {
       throw invalidArgument(`exec in container "${id}": a terminal needs a console socket (--console-socket) when detached`);
@@ -613,6 +631,7 @@ export class Runtime {
 
   /** Pids (host) of every process in the container's cgroup. */
   async ps(id: string): Promise<number[]> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
     return this.#safePids(this.#cgroup(rec.cgroupsPath));
   }
@@ -628,7 +647,7 @@ export class Runtime {
         if (err instanceof BerthError && err.kind === "not-found") continue;
         throw err;
       }
-      const status = this.#status(rec);
+      const status = await this.#status(rec);
       out.push({ id, pid: status === "stopped" ? 0 : rec.pid, status, bundle: rec.bundle, rootfs: rec.rootfs, created: rec.created, owner: rec.owner });
     }
     return out;
@@ -636,22 +655,25 @@ export class Runtime {
 
   /** Freeze every process of a running container. */
   async pause(id: string): Promise<void> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     if (status !== "running") throw failedPrecondition(`pause container "${id}": status is "${status}", not "running"`);
     await this.#cgroup(rec.cgroupsPath).freeze();
   }
 
   /** Thaw a paused container. */
   async resume(id: string): Promise<void> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
-    const status = this.#status(rec);
+    const status = await this.#status(rec);
     if (status !== "paused") throw failedPrecondition(`resume container "${id}": status is "${status}", not "paused"`);
     this.#cgroup(rec.cgroupsPath).thaw();
   }
 
   /** Resource usage of the container's cgroup. */
   async stats(id: string): Promise<CgroupStats> {
+    await this.#loadCgroups();
     const rec = this.store.read(id);
     return this.#cgroup(rec.cgroupsPath).stats();
   }
