@@ -16,6 +16,9 @@
 
 static const char hex[] = "0123456789abcdef";
 
+/* The escaping is that of moby's jsonlog (ffjsonWriteJSONBytesAsString): only \n and \r get
+ * short escapes, other controls (tab too) are \u00XX. */
+
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when invalid (Go's utf8.DecodeRune
  * rules: no overlongs, no surrogates, nothing above U+10FFFF). */
 static size_t
@@ -104,10 +107,6 @@ shim_json_bytes (char *out, const unsigned char *data, size_t len)
         case '\r':
           out[o++] = '\\';
           out[o++] = 'r';
-          break;
-        case '\t':
-          out[o++] = '\\';
-          out[o++] = 't';
           break;
         default:
           if (c < 0x20 || c == '<' || c == '>' || c == '&')

@@ -62,9 +62,9 @@ void shim_log_flush (struct shim_log *log, struct shim_linebuf *lb);
 size_t shim_log_format (char *out, const char *data, size_t len, int newline, const char *stream, const struct timespec *ts);
 size_t shim_log_entry_max (size_t len);
 
-/* Append `data` to out as the body of a JSON string the way Go's encoding/json does
- * (invalid UTF-8 as \ufffd, <>& and U+2028/9 escaped); returns bytes written. out must
- * hold 6 * len bytes. */
+/* Append `data` to out as the body of a JSON string the way Docker's jsonlog does
+ * (\n, \r, \" and \\ short; other controls, <, >, & as \u00XX; U+2028/9 escaped;
+ * invalid UTF-8 as \ufffd per byte); returns bytes written. out must hold 6 * len bytes. */
 size_t shim_json_bytes (char *out, const unsigned char *data, size_t len);
 
 /* "2026-11-25T12:00:00.123456789Z" (always nine digits); buf holds 40 bytes. */

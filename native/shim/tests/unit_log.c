@@ -61,10 +61,11 @@ static char streams[16][8];
 int
 main (void)
 {
-  /* Go's encoding/json: quotes, backslash, \n \r \t, other controls as \u00XX, HTML
-   * characters escaped, U+2028/9 escaped, invalid UTF-8 as \ufffd, valid UTF-8 kept. */
+  /* moby's jsonlog: quotes, backslash, \n \r, other controls (tab too) as \u00XX, DEL
+   * kept, HTML characters escaped, U+2028/9 escaped, invalid UTF-8 as \ufffd, valid UTF-8
+   * kept. */
   CHECK_STR (esc ("a\"b\\c", 5), "a\\\"b\\\\c");
-  CHECK_STR (esc ("\n\r\t\x01\x1f", 5), "\\n\\r\\t\\u0001\\u001f");
+  CHECK_STR (esc ("\n\r\t\x01\x1f\x7f", 6), "\\n\\r\\u0009\\u0001\\u001f\x7f");
   CHECK_STR (esc ("<&>", 3), "\\u003c\\u0026\\u003e");
   CHECK_STR (esc ("\xe2\x80\xa8x", 4), "\\u2028x");
   CHECK_STR (esc ("\xc3\xa9", 2), "\xc3\xa9");

@@ -165,9 +165,9 @@ describe("berth-shim", () => {
     assert.deepEqual(out, ["out1\n", "a\tb<&>\"\n", "tail"]);
     assert.deepEqual(err, ["err1\n"]);
     for (const e of entries) assert.match(e.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
-    // Go's encoding/json escapes: HTML characters as \u00XX, tab as \t.
+    // moby's jsonlog escapes: HTML characters and controls other than \n and \r as \u00XX.
     const raw = readFileSync(box.logPath, "utf8");
-    assert.ok(raw.includes('"log":"a\\tb\\u003c\\u0026\\u003e\\"\\n"'), raw);
+    assert.ok(raw.includes('"log":"a\\u0009b\\u003c\\u0026\\u003e\\"\\n"'), raw);
     assert.deepEqual(readExitFile(box.stateDir), exit);
     const st = await c.state();
     assert.equal(st.status, "exited");
