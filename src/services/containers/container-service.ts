@@ -646,7 +646,8 @@ export class ContainerService {
       Names: [rec.Name],
       Image: rec.Config.Image ?? "",
       ImageID: rec.Image,
-      Command: [rec.Path, ...rec.Args].join(" "),
+      // moby quotes arguments that contain spaces.
+      Command: [rec.Path, ...rec.Args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" "),
       Created: Math.floor(Date.parse(rec.Created) / 1000),
       Ports: [],
       Labels: rec.Config.Labels ?? {},
@@ -969,6 +970,7 @@ export class ContainerService {
 
   /** Stop every running container (daemon shutdown with the direct runtime). */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, { t: 5 }).catch(() => undefined)));
+    // SIGKILL at once: the daemon's own stop must finish before its supervisor gives up.
+    await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, { t: 0, signal: "SIGKILL" }).catch(() => undefined)));
   }
 }
