@@ -180,3 +180,20 @@ test("without a /dev mount, devices are made in the rootfs once and kept on the 
   assert.equal(second.status, 0, second.stderr);
   assert.equal(second.stdout, "1,3\n");
 });
+
+test("runc's default mounts: proc, sysfs, devpts, shm tmpfs and mqueue with their options", () => {
+  const r = sh("cat /proc/self/mountinfo; ls /dev/mqueue >/dev/null && echo mqueue-ok");
+  assert.equal(r.status, 0, r.stderr);
+  const fs = (mp: string) => mountLine(r.stdout, mp).split(" - ")[1]?.split(" ")[0];
+  assert.equal(fs("/proc"), "proc");
+  assert.equal(fs("/sys"), "sysfs");
+  assert.equal(fs("/dev"), "tmpfs");
+  assert.equal(fs("/dev/pts"), "devpts");
+  assert.equal(fs("/dev/shm"), "tmpfs");
+  assert.equal(fs("/dev/mqueue"), "mqueue");
+  for (const o of ["ro", "nosuid", "nodev", "noexec"]) assert.ok(mountOpts(mountLine(r.stdout, "/sys")).includes(o), `/sys ${o}`);
+  for (const o of ["nosuid", "noexec"]) assert.ok(mountOpts(mountLine(r.stdout, "/dev/pts")).includes(o), `/dev/pts ${o}`);
+  assert.match(mountLine(r.stdout, "/dev/pts"), /ptmxmode=666/);
+  assert.match(mountLine(r.stdout, "/dev/shm"), /size=65536k/);
+  assert.match(r.stdout, /mqueue-ok\n$/);
+});
