@@ -460,6 +460,27 @@ describe("berth-shim", () => {
     c.close();
     await shutdown(box, r.shimPid);
   });
+  test("the json-file log rotates by max-size and max-file", async () => {
+    const box = newBox();
+    const r = await start(box, ["sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"],
+      { logMaxSize: 2000, logMaxFile: 3 });
+    await startContainer(box);
+    const c = connectShim(box.stateDir);
+    assert.equal((await c.wait()).exitCode, 0);
+    for (const f of [box.logPath, `${box.logPath}.1`, `${box.logPath}.2`]) {
+      const size = readFileSync(f).length;
+      assert.ok(size > 0 && size <= 2000, `${f}: ${size} bytes`);
+    }
+    assert.equal(existsSync(`${box.logPath}.3`), false);
+    // The newest lines are in the current file, in order, the older ones in .1.
+    const current = logEntries(box).map((e) => e.log);
+    assert.equal(current.at(-1), "line-199\n");
+    const older = readFileSync(`${box.logPath}.1`, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { log: string }).log);
+    const n = (l: string | undefined) => Number(/line-(\d+)/.exec(l ?? "")?.[1]);
+    assert.equal(n(older.at(-1)) + 1, n(current[0]));
+    c.close();
+    await shutdown(box, r.shimPid);
+  });
 });
 
 /** Plans carry bigints (rlimits): JSON with them as {"$big": "…"}, for the starter child process. */
