@@ -5,8 +5,8 @@ export {
   type DefaultBridgeOptions,
   type ConnectOptions,
   type EndpointInfo,
-  type NetworkFilters,
 } from "./network-service.js";
+export type { NetworkFilters } from "./network-filters.js";
 export type { NetworkRecord, EndpointRecord, PortBinding, NetworkInspect, SubnetRecord } from "./network-record.js";
 export type { NetworkCreateRequest } from "./create-request.js";
 export { DEFAULT_ADDRESS_POOLS, POOL_OVERLAP, type AddressPool } from "./ipam.js";

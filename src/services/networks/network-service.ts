@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { NetKernel, NetnsRef } from "../../kernel/net/net-kernel.js";
-import { BerthError, conflict, invalidArgument, KernelError, notFound } from "../../shared/errors.js";
+import { BerthError, conflict, invalidArgument, notFound } from "../../shared/errors.js";
 import { nullLogger, type Logger } from "../../shared/logger.js";
 import { RecordStore } from "../../store/records/index.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -32,6 +32,9 @@ import { NullDriver } from "./drivers/null-driver.js";
 import { allocateAddress, chooseSubnet, checkUserSubnet, DEFAULT_ADDRESS_POOLS, defaultGateway, macFromIp, type AddressPool } from "./ipam.js";
 import { formatCidr, formatIp, isIp, parseCidr, type Prefix } from "./ipv4.js";
 import { deleteTableScript, DEFAULT_TABLE, portsScript, renderRuleset } from "./nft-ruleset.js";
+import { reservePorts, validatePorts } from "./port-bindings.js";
+import { addressOn, namesOn, visibleNetworks } from "./name-resolution.js";
+import { listPredicate, prunePredicate, type NetworkFilters } from "./network-filters.js";
 import { rfc3339Nano, toInspect, validateRecord, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
 
 /** The default bridge's settings. */
@@ -103,14 +106,8 @@ export interface EndpointInfo {
   ports: PortBinding[];
 }
 
-/** Filters of `list` and `prune` (Docker's `filters` JSON decoded). */
-export type NetworkFilters = Record<string, readonly string[]>;
 
-const LIST_FILTERS = new Set(["name", "id", "label", "driver", "type", "dangling", "scope"]);
-const PRUNE_FILTERS = new Set(["label", "label!", "until"]);
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const EPHEMERAL_LO = 32768;
-const EPHEMERAL_HI = 60999;
 
 function newId(): string {
   return randomBytes(32).toString("hex");
@@ -120,21 +117,7 @@ function defaultRandomInt(lo: number, hi: number): number {
   return lo + (randomBytes(4).readUInt32BE(0) % (hi - lo + 1));
 }
 
-function matchText(pattern: string, text: string): boolean {
-  try {
-    return new RegExp(pattern).test(text);
-  } catch {
-    return text.includes(pattern);
-  }
-}
 
-function matchLabels(labels: Record<string, string>, wanted: readonly string[]): boolean {
-  return wanted.every((w) => {
-    const eq = w.indexOf("=");
-    if (eq < 0) return w in labels;
-    return labels[w.slice(0, eq)] === w.slice(eq + 1);
-  });
-}
 
 /** The network service. */
 export class NetworkService {
@@ -404,59 +387,27 @@ export class NetworkService {
 
   /** The addresses of `name` on network `id`: container names, aliases, short ids, `<name>.<network>`. */
   lookupName(id: string, name: string): string[] | undefined {
-    const n = this.nets.get(id);
-    if (n === undefined) return undefined;
-    const q = name.toLowerCase().replace(/\.$/, "");
-    const suffix = `.${n.name.toLowerCase()}`;
-    const base = q.endsWith(suffix) ? q.slice(0, -suffix.length) : q;
-    const out: string[] = [];
-    for (const ep of Object.values(n.endpoints)) {
-      if (ep.ip === "") continue;
-      const names = [ep.name, ep.containerId.slice(0, 12), ...ep.aliases].map((s) => s.toLowerCase());
-      if (names.includes(base) || names.includes(q)) out.push(ep.ip);
-    }
-    return out.length > 0 ? out : undefined;
+    return namesOn(this.nets, id, name);
   }
 
   /** The PTR name of an address on network `id`: `<container name>.<network name>`, as Docker answers. */
   lookupAddress(id: string, ip: string): string | undefined {
-    const n = this.nets.get(id);
-    if (n === undefined) return undefined;
-    const ep = Object.values(n.endpoints).find((e) => e.ip === ip);
-    return ep === undefined ? undefined : `${ep.name}.${n.name}`;
+    return addressOn(this.nets, id, ip);
   }
 
-  /**
-   * The user networks whose names a client on network `id` sees (Docker's per-container
-   * resolver): `id` first, then the other user-defined networks of the container that owns
-   * address `client` on `id`.
-   */
-  private visibleNetworks(id: string, client: string): string[] {
-    const n = this.nets.get(id);
-    if (n === undefined) return [];
-    const me = Object.values(n.endpoints).find((e) => e.ip === client && e.ip !== "");
-    if (me === undefined) return [id];
-    const out = [id];
-    for (const other of this.nets.values()) {
-      if (other.id === id || other.builtin || other.driver !== "bridge") continue;
-      if (Object.values(other.endpoints).some((e) => e.containerId === me.containerId)) out.push(other.id);
-    }
-    return out;
-  }
-
-  /** `lookupName` over every network visible to the client at `client` on network `id`. */
+  /** `lookupName` over every user network of the container at address `client` on network `id`. */
   lookupFrom(id: string, name: string, client: string): string[] | undefined {
-    for (const net of this.visibleNetworks(id, client)) {
-      const found = this.lookupName(net, name);
+    for (const net of visibleNetworks(this.nets, id, client)) {
+      const found = namesOn(this.nets, net, name);
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  /** `lookupAddress` over every network visible to the client at `client` on network `id`. */
+  /** `lookupAddress` over every user network of the container at address `client` on network `id`. */
   reverseFrom(id: string, ip: string, client: string): string | undefined {
-    for (const net of this.visibleNetworks(id, client)) {
-      const found = this.lookupAddress(net, ip);
+    for (const net of visibleNetworks(this.nets, id, client)) {
+      const found = addressOn(this.nets, net, ip);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -550,29 +501,12 @@ export class NetworkService {
 
   /** Docker's `GET /networks` with filters (name, id, label, driver, type, dangling, scope). */
   list(filters: NetworkFilters = {}): NetworkInspect[] {
-    for (const [k, vals] of Object.entries(filters)) {
-      if (!LIST_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
-      if (k === "type") for (const v of vals) if (v !== "custom" && v !== "builtin") throw invalidArgument(`invalid filter: 'type'='${v}'`);
-      if (k === "dangling") for (const v of vals) if (!["true", "false", "1", "0"].includes(v)) throw invalidArgument(`invalid filter 'dangling=${v}'`);
-    }
-    const out: NetworkInspect[] = [];
-    for (const n of [...this.nets.values()].sort((a, b) => a.created.localeCompare(b.created))) {
-      const f = filters;
-      if (f["name"] !== undefined && f["name"].length > 0 && !f["name"].some((p) => matchText(p, n.name))) continue;
-      if (f["id"] !== undefined && f["id"].length > 0 && !f["id"].some((p) => matchText(p, n.id))) continue;
-      if (f["driver"] !== undefined && f["driver"].length > 0 && !f["driver"].includes(n.driver)) continue;
-      if (f["scope"] !== undefined && f["scope"].length > 0 && !f["scope"].includes("local")) continue;
-      if (f["label"] !== undefined && f["label"].length > 0 && !matchLabels(n.labels, f["label"])) continue;
-      if (f["type"] !== undefined && f["type"].length > 0 && !f["type"].includes(n.builtin ? "builtin" : "custom")) continue;
-      if (f["dangling"] !== undefined && f["dangling"].length > 0) {
-        const want = f["dangling"].includes("true") || f["dangling"].includes("1");
-        const dangling = !n.builtin && Object.keys(n.endpoints).length === 0;
-        if (want !== dangling) continue;
-      }
+    const keep = listPredicate(filters);
+    return [...this.nets.values()]
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .filter(keep)
       // The list shows no containers (as dockerd).
-      out.push({ ...toInspect(n), Containers: {} });
-    }
-    return out;
+      .map((n) => ({ ...toInspect(n), Containers: {} }));
   }
 
   // ---------------------------------------------------------------- remove / prune
@@ -607,20 +541,10 @@ export class NetworkService {
 
   /** Remove every unused user-defined network (filters: label, label!, until). */
   prune(filters: NetworkFilters = {}): Promise<{ NetworksDeleted: string[] }> {
-    for (const k of Object.keys(filters)) if (!PRUNE_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
+    const keep = prunePredicate(filters);
     return this.serialize(async () => {
       const deleted: string[] = [];
-      let until: number | undefined;
-      for (const u of filters["until"] ?? []) {
-        const t = /^[0-9]+(\.[0-9]+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u);
-        if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${u}'`);
-        until = t;
-      }
-      for (const n of [...this.nets.values()]) {
-        if (n.builtin || Object.keys(n.endpoints).length > 0) continue;
-        if (filters["label"] !== undefined && !matchLabels(n.labels, filters["label"])) continue;
-        if (filters["label!"] !== undefined && filters["label!"].length > 0 && matchLabels(n.labels, filters["label!"])) continue;
-        if (until !== undefined && Date.parse(n.created) >= until) continue;
+      for (const n of [...this.nets.values()].filter(keep)) {
         await this.removeUnlocked(n);
         deleted.push(n.name);
       }
@@ -695,8 +619,8 @@ export class NetworkService {
         ep.hostVeth = `veth${id.slice(0, 7)}`;
       }
       const defaultRoute = c.defaultRoute ?? (!hasRoute && !n.internal);
-      const wanted = this.validatePorts(n, c.ports ?? []);
-      const { out, held } = await this.reservePorts(ep, wanted);
+      const wanted = validatePorts(n, c.ports ?? []);
+      const { out, held } = await reservePorts(this.o.kernel, ep, wanted, this.o.randomInt ?? defaultRandomInt);
       // The DNAT elements only name the address; adding them while the veth is made saves a serial spawn.
       const [joined, ruled] = await Promise.allSettled([
         this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute }),
@@ -796,8 +720,8 @@ export class NetworkService {
   publish(endpointId: string, bindings: readonly PortBinding[]): Promise<PortBinding[]> {
     return this.serialize(async () => {
       const { n, ep } = this.findEndpoint(endpointId);
-      const wanted = this.validatePorts(n, bindings);
-      const { out, held } = await this.reservePorts(ep, wanted);
+      const wanted = validatePorts(n, bindings);
+      const { out, held } = await reservePorts(this.o.kernel, ep, wanted, this.o.randomInt ?? defaultRandomInt);
       try {
         await this.o.kernel.nft(portsScript(this.table, "add", out, ep.ip));
       } catch (err) {
@@ -809,71 +733,6 @@ export class NetworkService {
       await this.store.put(n.id, n);
       return out.map((b) => ({ ...b }));
     });
-  }
-
-  /** Check bindings and fill in the default host address (`host_binding_ipv4`, else 0.0.0.0). */
-  private validatePorts(n: NetworkRecord, bindings: readonly PortBinding[]): PortBinding[] {
-    if (bindings.length > 0 && n.driver !== "bridge") throw invalidArgument(`publish ports: network ${n.name} has no port mapping (driver "${n.driver}")`);
-    const defaultHostIp = n.options[OPT_HOST_BINDING] ?? "0.0.0.0";
-    return bindings.map((b) => {
-      const proto = b.proto;
-      if (proto !== "tcp" && proto !== "udp") throw invalidArgument(`invalid proto: ${String(proto)}`);
-      if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw invalidArgument(`invalid containerPort: ${b.containerPort}`);
-      if (!Number.isInteger(b.hostPort) || b.hostPort < 0 || b.hostPort > 65535) throw invalidArgument(`invalid hostPort: ${b.hostPort}`);
-      const hostIp = b.hostIp === "" ? defaultHostIp : b.hostIp;
-      if (!isIp(hostIp)) throw invalidArgument(`invalid host IP address: ${hostIp}`);
-      return { hostIp, hostPort: b.hostPort, containerPort: b.containerPort, proto };
-    });
-  }
-
-  /**
-   * Bind every host port (ephemeral ones chosen from 32768-60999) so a clash fails before
-   * any rule changes; on failure everything reserved so far is released.
-   */
-  private async reservePorts(ep: { id: string; name: string }, wanted: readonly PortBinding[]): Promise<{ out: PortBinding[]; held: Array<{ release(): Promise<void> }> }> {
-    const held: Array<{ release(): Promise<void> }> = [];
-    const out: PortBinding[] = [];
-    try {
-      for (const w of wanted) {
-        if (w.hostPort !== 0) {
-          try {
-            held.push(await this.o.kernel.reservePort(w.hostIp, w.hostPort, w.proto));
-          } catch (err) {
-            if (err instanceof KernelError && err.code === "EADDRINUSE") {
-              throw conflict(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): Bind for ${w.hostIp}:${w.hostPort} failed: port is already allocated`, err);
-            }
-            if (err instanceof KernelError && err.code === "EADDRNOTAVAIL") {
-              throw invalidArgument(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): listen ${w.proto}4 ${w.hostIp}:${w.hostPort}: bind: cannot assign requested address`, err);
-            }
-            throw err;
-          }
-          out.push(w);
-          continue;
-        }
-        const rnd = this.o.randomInt ?? defaultRandomInt;
-        const start = rnd(EPHEMERAL_LO, EPHEMERAL_HI);
-        const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-        let got: PortBinding | undefined;
-        for (let k = 0; k < span && got === undefined; k++) {
-          const port = EPHEMERAL_LO + ((start - EPHEMERAL_LO + k) % span);
-          try {
-            held.push(await this.o.kernel.reservePort(w.hostIp, port, w.proto));
-            got = { ...w, hostPort: port };
-          } catch (err) {
-            if (err instanceof KernelError && err.code === "EADDRNOTAVAIL") {
-              throw invalidArgument(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): listen ${w.proto}4 ${w.hostIp}:0: bind: cannot assign requested address`, err);
-            }
-            if (!(err instanceof KernelError && err.code === "EADDRINUSE")) throw err;
-          }
-        }
-        if (got === undefined) throw conflict(`no free host port for ${w.hostIp}/${w.proto} in ${EPHEMERAL_LO}-${EPHEMERAL_HI}`);
-        out.push(got);
-      }
-    } catch (err) {
-      for (const h of held) await h.release();
-      throw err;
-    }
-    return { out, held };
   }
 
   /** Remove every published port of an endpoint and free the host ports. */
