@@ -74,13 +74,15 @@ test("a second berthd on the same data root is refused with a clear message", as
   third.stderr?.on("data", (c: Buffer) => { thirdErr += c.toString(); });
   t.after(() => { if (third.exitCode === null && third.pid !== undefined) process.kill(third.pid, "SIGKILL"); });
   let ok = false;
-  for (let i = 0; i < 200 && !ok; i++) {
+  // Generous: CI machines run several test files at once and node starts slowly under load.
+  for (let i = 0; i < 1200 && !ok; i++) {
     await new Promise((r) => setTimeout(r, 50));
     ok = await httpCall(d.socket, "GET", "/images/busybox/json").then((r) => r.status === 200, () => false);
   }
   assert.ok(ok, `third daemon serves busybox from the existing data root: ${thirdErr}`);
   assert.equal((await httpCall(d.socket, "GET", "/images/persist:1/json")).status, 200);
   assert.equal((await readFile(pidfile, "utf8")).trim(), String(third.pid));
+  for (let i = 0; i < 100 && !thirdErr.includes('"msg":"request"'); i++) await new Promise((r) => setTimeout(r, 50));
   assert.match(thirdErr, /"msg":"request"/, "debug level logs requests");
   // SIGTERM: clean exit, pidfile, lock and socket removed.
   const exit = new Promise<number | null>((resolve) => third.once("exit", (c) => resolve(c)));

@@ -16,7 +16,7 @@ test("kill -9 during a load leaves nothing the next start does not clean up", as
   req.on("error", () => undefined);
   req.write(data.subarray(0, Math.floor(data.length / 2)));
   let spooling = false;
-  for (let i = 0; i < 200 && !spooling; i++) {
+  for (let i = 0; i < 800 && !spooling; i++) {
     await new Promise((r) => setTimeout(r, 25));
     spooling = (await readdir(join(d.dataRoot, "tmp"))).some((n) => n.startsWith("load-"));
   }
@@ -28,7 +28,7 @@ test("kill -9 during a load leaves nothing the next start does not clean up", as
   const again = spawnDaemon(d.dir, d.dataRoot, d.socket);
   t.after(() => { if (again.exitCode === null && again.pid !== undefined) process.kill(again.pid, "SIGKILL"); });
   let up = false;
-  for (let i = 0; i < 400 && !up; i++) {
+  for (let i = 0; i < 1200 && !up; i++) {
     await new Promise((r) => setTimeout(r, 50));
     up = await httpCall(d.socket, "GET", "/_ping").then((r) => r.status === 200, () => false);
   }
