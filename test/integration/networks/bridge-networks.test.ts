@@ -13,12 +13,15 @@ import { createServer, connect, type Server } from "node:net";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureBusyboxStatic } from "../../../src/fixtures/busybox-rootfs.js";
 import { IprouteNetKernel } from "../../../src/kernel/net/index.js";
 import { NetworkService } from "../../../src/services/networks/index.js";
 import { buildResponse, parseQuery } from "../../../src/services/networks/dns/dns-codec.js";
 import { overlaps, parseCidr, formatCidr } from "../../../src/services/networks/ipv4.js";
 
 const isRoot = process.getuid?.() === 0;
+/** The static busybox (installed when missing) for ping and nslookup inside namespaces. */
+const BUSYBOX = isRoot ? ensureBusyboxStatic() : "busybox";
 const pid = process.pid;
 const TABLE = `bt_${pid}`;
 
@@ -161,12 +164,12 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
   });
 
   await t.test("endpoints on one network reach each other by address", async () => {
-    const r = await tryRun("ip", ["netns", "exec", nsA, "busybox", "ping", "-c", "1", "-W", "2", epB.ipAddress]);
+    const r = await tryRun("ip", ["netns", "exec", nsA, BUSYBOX, "ping", "-c", "1", "-W", "2", epB.ipAddress]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
   await t.test("the embedded DNS answers names, aliases and short ids, and forwards the rest", async () => {
-    const look = async (name: string): Promise<string> => (await tryRun("ip", ["netns", "exec", nsA, "busybox", "nslookup", name, gw])).stdout;
+    const look = async (name: string): Promise<string> => (await tryRun("ip", ["netns", "exec", nsA, BUSYBOX, "nslookup", name, gw])).stdout;
     const addrB = new RegExp(`Address:\\s+${epB.ipAddress.replace(/\./g, "\\.")}`);
     assert.match(await look("beta"), addrB);
     assert.match(await look("web"), addrB);
@@ -242,7 +245,7 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
     if (hostIp !== undefined) assert.notEqual(await tcpFrom(nsC, hostIp, port), "ok");
     assert.notEqual(await tcpFrom(nsC, epA.ipAddress, 80), "ok");
     // The internal network's own DNS still answers.
-    assert.match((await tryRun("ip", ["netns", "exec", nsC, "busybox", "nslookup", "gamma", gwInt])).stdout, new RegExp(epC.ipAddress.replace(/\./g, "\\.")));
+    assert.match((await tryRun("ip", ["netns", "exec", nsC, BUSYBOX, "nslookup", "gamma", gwInt])).stdout, new RegExp(epC.ipAddress.replace(/\./g, "\\.")));
   });
 
   await t.test("remove is refused while endpoints exist, then teardown leaves nothing behind", async () => {

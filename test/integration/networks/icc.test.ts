@@ -9,10 +9,13 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureBusyboxStatic } from "../../../src/fixtures/busybox-rootfs.js";
 import { IprouteNetKernel } from "../../../src/kernel/net/index.js";
 import { NetworkService } from "../../../src/services/networks/index.js";
 
 const isRoot = process.getuid?.() === 0;
+/** The static busybox (installed when missing) for ping and nslookup inside namespaces. */
+const BUSYBOX = isRoot ? ensureBusyboxStatic() : "busybox";
 const pid = process.pid;
 const TABLE = `bi_${pid}`;
 
@@ -28,7 +31,7 @@ const skip = !isRoot ? "needs root" : !brNetfilter() ? "needs br_netfilter with 
 
 function ping(ns: string, ip: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const p = spawn("ip", ["netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "1", ip], { stdio: "ignore" });
+    const p = spawn("ip", ["netns", "exec", ns, BUSYBOX, "ping", "-c", "1", "-W", "1", ip], { stdio: "ignore" });
     p.on("close", (code) => resolve(code));
   });
 }

@@ -11,11 +11,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureBusyboxStatic } from "../../../src/fixtures/busybox-rootfs.js";
 import { IprouteNetKernel } from "../../../src/kernel/net/index.js";
 import { NetworkService } from "../../../src/services/networks/index.js";
 import { formatCidr, overlaps, parseCidr } from "../../../src/services/networks/ipv4.js";
 
 const isRoot = process.getuid?.() === 0;
+/** The static busybox (installed when missing) for ping and nslookup inside namespaces. */
+const BUSYBOX = isRoot ? ensureBusyboxStatic() : "busybox";
 const pid = process.pid;
 const TABLE = `br_${pid}`;
 
@@ -98,7 +101,7 @@ test("open() after a crash removes stale links, recreates the bridge and restore
   assert.ok(after.some((l) => l.ifname === br), "the bridge is back");
   assert.equal(after.find((l) => l.ifname === veth.ifname)?.master, br, "the surviving veth is on the new bridge");
   const gw = second.inspect(net.Id).IPAM.Config[0]?.Gateway ?? "";
-  const ping = spawnSync("ip", ["netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "2", gw], { encoding: "utf8" });
+  const ping = spawnSync("ip", ["netns", "exec", ns, BUSYBOX, "ping", "-c", "1", "-W", "2", gw], { encoding: "utf8" });
   assert.equal(ping.status, 0, ping.stdout + ping.stderr);
 
   const server = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", `require("net").createServer(s=>{s.on("error",()=>{});s.end("still here")}).listen(8080,()=>console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
