@@ -181,6 +181,13 @@ test("image routes pass parameters through and encode Docker's responses", async
 });
 
 const sizeFields: Array<[string, boolean]> = [["/v1.24", true], ["/v1.41", true], ["/v1.43", true], ["/v1.44", false], ["/v1.50", false], ["", false]];
+test("image inspect carries the legacy Container fields for API versions before 1.45", async (t) => {
+  const { sock } = await serve(t);
+  for (const [prefix, has] of [["/v1.44", true], ["/v1.45", false]] as const) {
+    const ins = JSON.parse((await call(sock, "GET", `${prefix}/images/a/json`)).body) as Record<string, unknown>;
+    assert.equal("ContainerConfig" in ins && ins.Container === "", has, prefix);
+  }
+});
 test("image list and inspect carry VirtualSize only for API versions before 1.44", async (t) => {
   const { sock } = await serve(t);
   for (const [prefix, has] of sizeFields) {
