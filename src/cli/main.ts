@@ -9,6 +9,7 @@ import type { EngineApi } from "../client/engine-api.js";
 import type { Cli } from "./cli.js";
 import { buildProgram } from "./program.js";
 import { MultiError } from "./commands/report-errors.js";
+import { StatusError } from "./commands/container/exit-status.js";
 
 /** One line per error, docker style. */
 export function errorLines(err: unknown): string[] {
@@ -35,6 +36,11 @@ export async function runCli(argv: string[], cli: Cli, setHost: (h: string) => v
     if (err instanceof CommanderError) {
       // commander already printed usage errors and help/version output.
       return err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 1;
+    }
+    if (err instanceof StatusError) {
+      // A container's exit status (or docker's 125/126/127), not a CLI failure.
+      if (err.message !== "") cli.err.write(`${err.message}\n`);
+      return err.status;
     }
     for (const l of errorLines(err)) cli.err.write(`${l}\n`);
     if (program.opts<{ debug?: boolean }>().debug === true) {

@@ -13,6 +13,7 @@ import { createLoadCommand } from "./commands/image/load.js";
 import { createVersionCommand } from "./commands/system/version.js";
 import { createInfoCommand } from "./commands/system/info.js";
 import { createEventsCommand } from "./commands/system/events.js";
+import { containerAliases, createContainerCommand } from "./commands/container/container.js";
 
 /** Build the program; `-H`/`--host` is read by main before the client is created. */
 export function buildProgram(cli: Cli): Command {
@@ -32,7 +33,12 @@ export function buildProgram(cli: Cli): Command {
     .addCommand(createLoadCommand(cli))
     .addCommand(createEventsCommand(cli))
     .addCommand(createVersionCommand(cli))
-    .addCommand(createInfoCommand(cli));
+    .addCommand(createInfoCommand(cli))
+    .addCommand(createContainerCommand(cli));
+  // `run`/`exec` pass everything after the image/container to the container (docker's
+  // interspersed=false), which needs positional parsing from the program down.
+  program.enablePositionalOptions();
+  for (const c of containerAliases(cli)) program.addCommand(c);
   program.exitOverride();
   return program;
 }

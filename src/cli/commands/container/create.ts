@@ -1,0 +1,21 @@
+/** `berth create`. */
+import { Command } from "commander";
+import type { Cli } from "../../cli.js";
+import { containers } from "./client.js";
+import { addCreateFlags, createBody, type CreateFlags } from "./create-options.js";
+
+/** Run `create`: print the new id. */
+export async function runCreate(cli: Cli, image: string, args: readonly string[], f: CreateFlags): Promise<void> {
+  const r = await containers(cli).create(createBody(image, args, { ...f, detach: true }), f.name);
+  cli.out.write(`${r.Id}\n`);
+}
+
+/** The `create` command. */
+export function createCreateCommand(cli: Cli): Command {
+  return addCreateFlags(new Command("create"))
+    .description("Create a new container")
+    .argument("<image>")
+    .argument("[command...]")
+    .passThroughOptions()
+    .action(async (image: string, args: string[], o: CreateFlags) => runCreate(cli, image, args, o));
+}
