@@ -39,3 +39,16 @@ test("IprouteNetKernel.reservePort() holds a port and refuses one in use", { ski
   assert.equal(await k.readSysctl("net/ipv4/ip_forward").then((v) => /^[01]$/.test(v)), true);
   await assert.rejects(k.readSysctl("../etc/passwd"), RangeError);
 });
+
+test("IprouteNetKernel reads the host's routes and addresses as ip reports them", { skip }, async () => {
+  const k = new IprouteNetKernel();
+  const routes = await k.routes();
+  const fromIp = (JSON.parse(spawnSync("ip", ["-j", "-4", "route", "show"], { encoding: "utf8" }).stdout) as Array<{ dst: string }>)
+    .map((r) => r.dst)
+    .filter((d) => d !== "default")
+    .map((d) => (d.includes("/") ? d : `${d}/32`));
+  assert.deepEqual(routes, fromIp);
+  assert.ok(routes.every((r) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r)));
+  const addrs = await k.addresses();
+  assert.ok(addrs.some((a) => a.ifname === "lo" && a.local === "127.0.0.1" && a.prefixlen === 8));
+});
