@@ -326,3 +326,18 @@ test("compilePlan() keeps device nodes that already exist in a rootfs without a 
   const withDev = plan(() => {}, { sourceKind });
   assert.equal(find(withDev, "mknod").some((n) => n.path === "/b/rootfs/dev/null"), true);
 });
+
+test("compilePlan() mounts cgroup2 at the destination on a pure v2 host, in a user namespace too", () => {
+  const v2 = [{ dir: "", fstype: "cgroup2" as const, data: "", hostPath: "/sys/fs/cgroup/berth/c1" }];
+  for (const userNs of [false, true]) {
+    const p = plan((s) => {
+      if (userNs) {
+        s.linux.namespaces.push({ type: "user" });
+        s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+        s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      }
+    }, { cgroupMounts: v2 });
+    const m = find(p, "mount").filter((o) => o.target.startsWith("/b/rootfs/sys/fs/cgroup"));
+    assert.deepEqual(m, [{ op: "mount", source: "cgroup2", target: "/b/rootfs/sys/fs/cgroup", fstype: "cgroup2", flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RELATIME | MS.RDONLY, data: "" }]);
+  }
+});
