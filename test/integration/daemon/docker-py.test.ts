@@ -21,11 +21,16 @@ except docker.errors.ImageNotFound as e:
     print("notfound", e.explanation)
 `;
 
-const hasDockerPy = spawnSync("python3", ["-c", "import docker"], { stdio: "ignore" }).status === 0;
+// The first interpreter that has the docker module: a pyenv python3 may shadow Debian's
+// /usr/bin/python3, which is where CI's python3-docker package installs it.
+const python = ["python3", "/usr/bin/python3"].find(
+  (py) => spawnSync(py, ["-c", "import docker"], { stdio: "ignore" }).status === 0,
+);
+const hasDockerPy = python !== undefined;
 
 test("docker-py (API negotiation and a pinned 1.41 client) works against berthd", { skip: hasDockerPy ? false : "python3 docker module not installed" }, async (t) => {
   const d = await startDaemon(t);
-  const r = await runCommand("python3", ["-c", SCRIPT, d.host]);
+  const r = await runCommand(python ?? "python3", ["-c", SCRIPT, d.host]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, [
     "api 1.50",

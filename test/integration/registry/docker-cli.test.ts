@@ -8,6 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pack } from "tar-stream";
@@ -39,6 +40,8 @@ before(async () => {
   dockerd = spawn("dockerd", [
     "--data-root", join(work, "data"), "--exec-root", join(work, "exec"), "-H", `unix://${sock}`,
     "--pidfile", join(work, "docker.pid"), "--bridge=none", "--iptables=false", "--ip6tables=false",
+    // Leave the host's sysctls and /etc/docker alone: a private daemon must not change the machine.
+    "--ip-forward=false", "--ip-masq=false", "--config-file", daemonJson(work),
     "--storage-driver", "vfs", "--oom-score-adjust", "0", "--containerd-namespace", "berth-registry-test",
     "--containerd-plugins-namespace", "berth-registry-test-plugins",
   ], { stdio: ["ignore", "pipe", "pipe"] });
@@ -51,6 +54,19 @@ before(async () => {
   }
   throw new Error(`dockerd did not come up: ${log.slice(-2000)}`);
 });
+
+
+/**
+ * A daemon.json of the test's own. dockerd before 23 writes its trust key to
+ * /etc/docker/key.json unless told otherwise; newer versions refuse the unknown key.
+ */
+function daemonJson(dir: string): string {
+  const v = spawnSync("dockerd", ["--version"], { encoding: "utf8" }).stdout ?? "";
+  const major = Number(/version (\d+)\./.exec(v)?.[1] ?? 0);
+  const path = join(dir, "daemon.json");
+  writeFileSync(path, JSON.stringify(major > 0 && major < 23 ? { "deprecated-key-path": join(dir, "key.json") } : {}));
+  return path;
+}
 
 after(async () => {
   if (dockerd && dockerd.exitCode === null) {
