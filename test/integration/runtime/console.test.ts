@@ -1,68 +1,34 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cli, makeBundle, uniqueId } from "../../helpers/bundle.js";
 
-// Node cannot receive a file descriptor over a unix socket, so a few lines of Python play
-// the part of the caller that owns the console socket (conmon, containerd-shim): accept,
-// take the pty master from SCM_RIGHTS, print the payload and everything read from it.
-const RECEIVER = `
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-print("ready", flush=True)
-c, _ = s.accept()
-msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
-out = b""
-while True:
-    try:
-        d = os.read(fds[0], 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-sys.stdout.write("payload=" + msg.decode() + "\\n" + out.decode().replace("\\r", ""))
-`;
+// Node cannot receive a file descriptor over a unix socket, so native/'s test helper
+// console-recv (runc's recvtty) plays the caller that owns the console socket (conmon,
+// containerd-shim): it accepts, takes the pty master from SCM_RIGHTS, prints
+// "name=<payload>" and then everything the container writes to the pty.
+const NATIVE = fileURLToPath(new URL("../../../../native", import.meta.url));
+const CONSOLE_RECV = join(NATIVE, "build", "console-recv");
 
-function python(): string | undefined {
-  for (const attempt of [0, 1]) {
-    try {
-      execFileSync("python3", ["-c", "import socket; socket.recv_fds"], { stdio: "ignore" });
-      return "python3";
-    } catch {
-      if (attempt === 0) {
-        try {
-          execFileSync("apt-get", ["install", "-y", "-qq", "python3-minimal"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-        } catch {
-          // reported by the skip below
-        }
-      }
-    }
-  }
-  return undefined;
-}
-
-const py = python();
-
-function receiver(t: { after: (fn: () => void) => void }, socketPath: string): { child: ChildProcess; ready: Promise<void>; output: Promise<string> } {
-  const child = spawn(py ?? "python3", ["-c", RECEIVER, socketPath], { stdio: ["ignore", "pipe", "inherit"] });
+function receiver(t: { after: (fn: () => void) => void }, socketPath: string): { ready: Promise<void>; output: Promise<string> } {
+  execFileSync("make", ["-s", "-C", NATIVE, "build/console-recv"], { stdio: "ignore" });
+  const child: ChildProcess = spawn(CONSOLE_RECV, [socketPath], { stdio: ["ignore", "pipe", "inherit"] });
   t.after(() => {
     if (child.exitCode === null) child.kill("SIGKILL");
   });
   let out = "";
-  let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => (readyResolve = r));
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-    if (out.startsWith("ready\n")) readyResolve();
-  });
-  const output = new Promise<string>((resolve) => child.on("exit", () => resolve(out.replace(/^ready\n/, ""))));
-  return { child, ready, output };
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const output = new Promise<string>((resolve) => child.on("exit", () => resolve(out.replace(/\r/g, ""))));
+  const ready = (async () => {
+    for (let i = 0; i < 500 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 10));
+  })();
+  return { ready, output };
 }
 
-test("--console-socket receives the pty master (SCM_RIGHTS) of a container with a terminal", { skip: py === undefined ? "python3 (for a SCM_RIGHTS receiver) cannot be installed" : false }, async (t) => {
+test("--console-socket receives the pty master (SCM_RIGHTS) of a container with a terminal", async (t) => {
   const b = makeBundle((s) => {
     s.process.terminal = true;
     s.process.consoleSize = { height: 24, width: 77 };
@@ -80,7 +46,7 @@ test("--console-socket receives the pty master (SCM_RIGHTS) of a container with 
   assert.equal(c.status, 0, c.stderr);
   assert.equal(cli(["--root", b.root, "start", id]).status, 0);
   const out = await r.output;
-  assert.equal(out, "payload=/dev/ptmx\n/dev/pts/0\n24 77\nstdout-is-tty\n");
+  assert.equal(out, "name=/dev/ptmx\n/dev/pts/0\n24 77\nstdout-is-tty\n");
 });
 
 test("create refuses a terminal without a console socket", (t) => {
