@@ -84,9 +84,10 @@ function execProcess(ctx: CommandContext, p: Parsed, base: Process | undefined):
     const m = /^(\d+)(?::(\d+))?$/.exec(user);
     if (m === null) throw invalidArgument(`exec: parse user "${user}": want uid[:gid]`);
     uid = Number(m[1]);
-    gid = m[2] !== undefined ? Number(m[2]) : 0;
+    // As runc: without ":gid" the process keeps the container's gid.
+    if (m[2] !== undefined) gid = Number(m[2]);
   }
-  const extraGids = list(p, "additional-gids").map(Number);
+  const extraGids = [...(base?.user.additionalGids ?? []), ...list(p, "additional-gids").map(Number)];
   const caps = list(p, "cap");
   const baseCaps = base?.capabilities;
   const withCaps = (set: readonly string[] | undefined) => [...(set ?? []), ...caps];

@@ -140,6 +140,8 @@ test("berth-runtime exec runs a process inside a running container", async (t) =
   assert.equal(e.stdout, "bar /tmp runc\n1\n");
   const u = rt("exec", "-u", "65534:65534", id, "id");
   assert.equal(u.stdout.trim(), "uid=65534(nobody) gid=65534(nogroup)");
+  const g = rt("exec", "-u", "65534", "-g", "7", id, "id");
+  assert.equal(g.stdout.trim(), "uid=65534(nobody) gid=0(root) groups=7");
   const pidFile = join(b.dir, "exec.pid");
   const d = rt("exec", "--detach", "--pid-file", pidFile, id, "sleep", "300");
   assert.equal(d.status, 0, d.stderr);
