@@ -14,6 +14,7 @@ import { createVersionCommand } from "./commands/system/version.js";
 import { createInfoCommand } from "./commands/system/info.js";
 import { createEventsCommand } from "./commands/system/events.js";
 import { containerAliases, createContainerCommand } from "./commands/container/container.js";
+import { createRegistryCommand } from "./commands/registry/registry.js";
 
 /** Build the program; `-H`/`--host` is read by main before the client is created. */
 export function buildProgram(cli: Cli): Command {
@@ -34,7 +35,8 @@ export function buildProgram(cli: Cli): Command {
     .addCommand(createEventsCommand(cli))
     .addCommand(createVersionCommand(cli))
     .addCommand(createInfoCommand(cli))
-    .addCommand(createContainerCommand(cli));
+    .addCommand(createContainerCommand(cli))
+    .addCommand(createRegistryCommand(cli));
   // `run`/`exec` pass everything after the image/container to the container (docker's
   // interspersed=false), which needs positional parsing from the program down.
   program.enablePositionalOptions();
