@@ -143,10 +143,10 @@ export class RegistryClient {
   /** HEAD a blob: its size when the registry has it, else undefined. */
   async blobSize(repo: string, digest: string, signal?: AbortSignal, scopes = [pullScope(repo)]): Promise<number | undefined> {
     const res = await this.origin.request({ method: "HEAD", path: `/v2/${repo}/blobs/${digest}`, scopes, signal });
-    await discard(res);
+    if (res.statusCode === 200 || res.statusCode === 404) await discard(res);
     if (res.statusCode === 200) return Number(res.headers["content-length"] ?? -1);
     if (res.statusCode === 404) return undefined;
-    throw unavailable(`check blob ${digest}: status ${res.statusCode ?? 0}`);
+    throw await responseError(`check blob ${digest}`, res);
   }
 
   /**

@@ -16,6 +16,7 @@ import { applyChanges } from "./changes.js";
 import { hostPlatform, MEDIA_TYPE, parseImageConfig, type HistoryEntry, type ImageConfig, type OciManifest } from "./image-config.js";
 import { ImageStore, type ImageLayer, type ImageRecord } from "./image-store.js";
 import { familiarString, fullString, isValidTag, parseReference, withDefaultTag, type Reference } from "./reference.js";
+import type { PullImageOptions, PushImageOptions } from "./pull.js";
 
 /** Who uses an image (containers, later): injected so images need not know containers. */
 export type ImageUsers = (imageId: string) => { id: string; running: boolean } | undefined;
@@ -572,6 +573,39 @@ export class ImageService {
   }
 
   /** True when `ref` names an image already (the busybox seed check). */
+  /**
+   * Record an image pulled by distribution/ (config and layer blobs already in the
+   * content store) under `ref` and its repository digest. Returns the id and whether
+   * `ref` names a different image than before.
+   */
+  async commitPulled(config: Buffer, layers: Array<{ digest: string; size: number }>, ref: Reference, repoDigest?: string): Promise<{ id: string; changed: boolean }> {
+    return this.serial(async () => {
+      const before = this.store.resolveRef(fullString(ref));
+      const refs: Reference[] = [ref];
+      if (repoDigest !== undefined && ref.digest === undefined) refs.push({ ...ref, tag: undefined, digest: repoDigest });
+      const { id } = await this.createImage(config, layers, refs);
+      this.d.events.publish("image", "pull", familiarString(ref), { name: familiarString({ ...ref, tag: undefined, digest: undefined }) });
+      return { id, changed: before !== id };
+    });
+  }
+
+  /** The manifest digest of a local image, for push. */
+  manifestOf(name: string): string {
+    return this.resolve(name).manifestDigest;
+  }
+
+  /** POST /images/create?fromImage=: pull through distribution/. */
+  async pull(opts: PullImageOptions): Promise<{ id: string; digest: string; ref: string }> {
+    const { pullImage } = await import("./pull.js");
+    return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, opts);
+  }
+
+  /** POST /images/{name}/push: push through distribution/. */
+  async push(opts: PushImageOptions): Promise<{ digest: string; size: number }> {
+    const { pushImage } = await import("./pull.js");
+    return pushImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, opts);
+  }
+
   has(ref: string): boolean {
     try {
       this.resolve(ref);
