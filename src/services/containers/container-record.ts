@@ -30,6 +30,9 @@ export interface ContainerRecord {
   ResolvConfPath: string;
   HostnamePath: string;
   HostsPath: string;
+  /** The writable layer's directories (overlay/rw/<id>). */
+  UpperDir?: string;
+  WorkDir?: string;
 }
 
 /** File layout of one container directory. */
@@ -38,8 +41,6 @@ export interface ContainerPaths {
   record: string;
   log: string;
   rootfs: string;
-  upper: string;
-  work: string;
   hostname: string;
   hosts: string;
   resolvConf: string;
@@ -58,7 +59,7 @@ export class ContainerRecordStore {
     const dir = join(this.root, id);
     return {
       dir, record: join(dir, "config.v2.json"), log: join(dir, `${id}-json.log`), rootfs: join(dir, "rootfs"),
-      upper: join(dir, "upper"), work: join(dir, "work"), hostname: join(dir, "hostname"), hosts: join(dir, "hosts"),
+      hostname: join(dir, "hostname"), hosts: join(dir, "hosts"),
       resolvConf: join(dir, "resolv.conf"),
     };
   }
@@ -79,11 +80,11 @@ export class ContainerRecordStore {
     return out;
   }
 
-  /** Create the container directory (and its overlay dirs). */
+  /** Create the container directory (with the rootfs mount point). */
   async create(id: string): Promise<ContainerPaths> {
     const p = this.paths(id);
     await mkdir(p.dir, { mode: 0o710 });
-    await Promise.all([mkdir(p.rootfs), mkdir(p.upper), mkdir(p.work)]);
+    await mkdir(p.rootfs);
     return p;
   }
 

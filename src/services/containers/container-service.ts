@@ -41,8 +41,12 @@ export interface ContainerImages {
 
 /** The layer store operations the service needs (OverlayStore satisfies it). */
 export interface ContainerLayers {
-  mount(chainId: string, upper: string, work: string, target: string): Promise<void>;
+  /** A container's writable layer over `parent` (references the whole chain). */
+  createRwLayer(key: string, parent: string): Promise<{ upper: string; work: string }>;
+  mountRwLayer(key: string, target: string): Promise<string>;
   unmount(target: string): Promise<void>;
+  /** Remove the writable layer and drop its references. */
+  removeRwLayer(key: string): Promise<void>;
 }
 
 /** Dependencies of the container service. */
@@ -332,8 +336,11 @@ export class ContainerService {
     // Another create may have taken the name while we awaited the image config.
     this.checkNameFree(fullName);
     this.reserved.add(fullName);
+    let made = false;
     try {
       const paths = await this.store.create(id);
+      made = true;
+      const rw = await this.d.layers.createRwLayer(id, top.chainId);
       const rec: ContainerRecord = {
         ID: id,
         Created: new Date(this.now()).toISOString(),
@@ -353,6 +360,8 @@ export class ContainerService {
         ResolvConfPath: paths.resolvConf,
         HostnamePath: paths.hostname,
         HostsPath: paths.hosts,
+        UpperDir: rw.upper,
+        WorkDir: rw.work,
       };
       const hostResolv = await (this.d.hostResolvConf ?? (() => readFile("/etc/resolv.conf", "utf8").catch(() => "")))();
       const hostNet = networkMode(rec) === "host";
@@ -361,13 +370,15 @@ export class ContainerService {
         writeFile(paths.hosts, hostNet ? await readFile("/etc/hosts", "utf8").catch(() => hostsFile(cfg.Hostname ?? "")) : hostsFile(cfg.Hostname ?? "")),
         writeFile(paths.resolvConf, resolvConf(hostResolv, hostNet)),
       ]);
-      try {
-        await this.store.save(rec);
-      } catch (err) {
-        await this.store.remove(id);
-        throw err;
-      }
+      await this.store.save(rec);
       this.records.set(id, rec);
+    } catch (err) {
+      // Nothing half-made stays behind: the writable layer (and its references) and the dir.
+      if (made) {
+        await this.d.layers.removeRwLayer(id).catch(() => undefined);
+        await this.store.remove(id).catch(() => undefined);
+      }
+      throw err;
     } finally {
       this.reserved.delete(fullName);
     }
@@ -417,7 +428,7 @@ export class ContainerService {
     let mounted = false;
     let task: Task;
     try {
-      await this.d.layers.mount(rec.ImageChainId, paths.upper, paths.work, paths.rootfs);
+      await this.d.layers.mountRwLayer(rec.ID, paths.rootfs);
       mounted = true;
       const spec = await this.specFor(rec);
       await writeFile(`${paths.dir}/config.json`, JSON.stringify(spec));
@@ -596,6 +607,7 @@ export class ContainerService {
     rec.State = { ...rec.State, Status: "removing" };
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch(() => undefined);
+    await this.d.layers.removeRwLayer(rec.ID);
     await this.store.remove(rec.ID);
     this.records.delete(rec.ID);
     this.live.delete(rec.ID);
@@ -630,7 +642,7 @@ export class ContainerService {
       AppArmorProfile: "",
       ExecIDs: execIds.length > 0 ? execIds : null,
       HostConfig: rec.HostConfig,
-      GraphDriver: { Name: "overlay2", Data: { MergedDir: paths.rootfs, UpperDir: paths.upper, WorkDir: paths.work } },
+      GraphDriver: { Name: "overlay2", Data: { MergedDir: paths.rootfs, UpperDir: rec.UpperDir ?? "", WorkDir: rec.WorkDir ?? "" } },
       Mounts: [],
       Config: rec.Config,
       NetworkSettings: {
@@ -722,7 +734,8 @@ export class ContainerService {
     const out = recs.map((r) => this.summary(r, o.size === true));
     if (o.size === true) {
       await Promise.all(out.map(async (s) => {
-        s.SizeRw = await this.du(this.store.paths(s.Id).upper);
+        const upper = this.records.get(s.Id)?.UpperDir;
+        s.SizeRw = upper !== undefined ? await this.du(upper) : 0;
       }));
     }
     return out;
