@@ -641,7 +641,8 @@ export class ContainerService {
       ProcessLabel: "",
       AppArmorProfile: "",
       ExecIDs: execIds.length > 0 ? execIds : null,
-      HostConfig: rec.HostConfig,
+      // Docker fills these defaults; clients (docker-py's run) read them.
+      HostConfig: { LogConfig: { Type: "json-file", Config: {} }, RestartPolicy: { Name: "no", MaximumRetryCount: 0 }, ...rec.HostConfig },
       GraphDriver: { Name: "overlay2", Data: { MergedDir: paths.rootfs, UpperDir: rec.UpperDir ?? "", WorkDir: rec.WorkDir ?? "" } },
       Mounts: [],
       Config: rec.Config,
