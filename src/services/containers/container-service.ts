@@ -568,7 +568,10 @@ export class ContainerService {
   /** POST /containers/{id}/restart. */
   async restart(ref: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {
     const rec = this.get(ref);
-    if (rec.State.Running) await this.stopRunning(rec, o);
+    if (rec.State.Running) {
+      await this.stopRunning(rec, o);
+      this.publish(rec, "stop");
+    }
     await this.start(rec.ID);
     this.publish(rec, "restart");
   }
@@ -801,7 +804,8 @@ export class ContainerService {
       for (const e of entries) sink.data(e.stream, e.log);
     }
     const live = this.liveOf(rec.ID);
-    if (!o.stream || rec.State.Status === "exited" || rec.State.Status === "dead") {
+    // A stopped container is attachable too: the stream starts with its next run (start -a).
+    if (!o.stream) {
       sink.end();
       return { tty, detach: () => undefined };
     }

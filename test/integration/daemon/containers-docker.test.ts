@@ -119,4 +119,6 @@ test("docker run -t gives a terminal (through script), docker attach streams out
   assert.equal(att.stdout, "late\n");
   assert.equal(att.code, 2);
   assert.ok(readFileSync(`${d.dataRoot}/containers/${id}/${id}-json.log`, "utf8").includes('"log":"late\\n","stream":"stdout"'));
+  const again = await d.docker(["start", "-a", id]);
+  assert.deepEqual([again.code, again.stdout], [2, "late\n"], "start -a attaches to the next run of a stopped container");
 });
