@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { sh } from "../../helpers/bundle.js";
 
 const CG = "/sys/fs/cgroup";
@@ -28,15 +29,23 @@ test("the pids limit is visible and enforced", () => {
   assert.match(r.stderr + r.stdout, /(can't fork|Resource temporarily unavailable|fork)/i);
 });
 
+/** major:minor of the block device holding / (a device the throttles can name on any host). */
+function rootDevice(): { major: number; minor: number } {
+  const line = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.split(" ")[4] === "/");
+  const [major, minor] = (line?.split(" ")[2] ?? "0:0").split(":").map(Number);
+  return { major: major ?? 0, minor: minor ?? 0 };
+}
+
 test("block I/O throttles are visible inside the container", () => {
+  const { major, minor } = rootDevice();
   const r = sh(`cat ${CG}/blkio/blkio.throttle.read_bps_device ${CG}/blkio/blkio.throttle.write_iops_device`, (s) => {
     s.linux.resources.blockIO = {
-      throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }],
-      throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 100 }],
+      throttleReadBpsDevice: [{ major, minor, rate: 1048576 }],
+      throttleWriteIOPSDevice: [{ major, minor, rate: 100 }],
     };
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, "254:0 1048576\n254:0 100\n");
+  assert.equal(r.stdout, `${major}:${minor} 1048576\n${major}:${minor} 100\n`);
 });
 
 test("device cgroup rules apply in the order listed", () => {
