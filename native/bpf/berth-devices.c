@@ -10,7 +10,7 @@
  * program is attached before the old one is detached, so the cgroup is never unfiltered.
  * On failure: exit 1 and one line on stderr,
  *   {"type":"error","syscall":"bpf(BPF_PROG_LOAD)","errno":N,"message":"…","path":"…"}
- * ("path" only when the call had one, "verifier" with the verifier's last log line). */
+ * ("path" only when the call had one, "verifier" with the reason the verifier gave). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -140,16 +140,24 @@ read_program (unsigned char **buf, size_t *len, struct failure *f)
   return 0;
 }
 
-/* Keeps the verifier's last non-empty line (the reason) in place in `log`. */
+/* The verifier's reason: its last non-empty line before the "processed N insns" summary
+ * (cut in place in `log`). */
 static const char *
-last_line (char *log)
+reason (char *log)
 {
   size_t n = strnlen (log, LOG_SIZE - 1);
   log[n] = '\0';
-  while (n > 0 && (log[n - 1] == '\n' || log[n - 1] == ' '))
-    log[--n] = '\0';
-  char *nl = strrchr (log, '\n');
-  return nl != NULL ? nl + 1 : log;
+  for (;;)
+    {
+      while (n > 0 && (log[n - 1] == '\n' || log[n - 1] == ' '))
+        log[--n] = '\0';
+      char *nl = strrchr (log, '\n');
+      char *line = nl != NULL ? nl + 1 : log;
+      if (strncmp (line, "processed ", 10) != 0 || line == log)
+        return line;
+      *line = '\0';
+      n = (size_t) (line - log);
+    }
 }
 
 static int
@@ -177,7 +185,7 @@ load_program (const unsigned char *insns, size_t len, char *log, struct failure 
     return (int) fd;
   errno = saved;
   fail (f, "bpf(BPF_PROG_LOAD)", NULL);
-  f->verifier = last_line (log);
+  f->verifier = reason (log);
   return -1;
 }
 

@@ -34,9 +34,10 @@ export interface CgroupManager {
   /**
    * Applies OCI `linux.resources`. On v2, v1-shaped values are translated (shares →
    * cpu.weight, blkio weight → io.weight, swap → memory.swap.max = swap - limit, quota/period
-   * → cpu.max). Device rules on v2 need an eBPF program: not implemented, they are skipped
-   * with a warning on the logger. Knobs v2 lacks (swappiness, kernel memory, oom killer
-   * disable, leaf weights) are skipped with a warning; realtime cpu on v2 is an error.
+   * → cpu.max). Device rules on v2 become an eBPF program attached to the cgroup2
+   * directory, replacing the previous one (runc's devicefilter). Knobs v2 lacks
+   * (swappiness, kernel memory, oom killer disable, leaf weights) are skipped with a
+   * warning; realtime cpu on v2 is an error.
    */
   set(resources: LinuxResources): void;
   /** Freezes every process; resolves once the kernel reports the cgroup frozen. */

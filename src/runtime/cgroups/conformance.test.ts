@@ -9,7 +9,11 @@ import { type CgroupHarness, type TestProcess, cgroupConformanceSuite } from "./
 function fakeHarness(kind: FakeLayoutKind): CgroupHarness {
   const fake = FakeCgroupfs.create(kind);
   after(() => fake.cleanup());
-  const opts = { root: fake.root, mountinfo: fake.mountinfo, procCgroup: fake.procCgroup, fs: fake };
+  const programs: { dir: string; program: Uint8Array }[] = [];
+  const opts = {
+    root: fake.root, mountinfo: fake.mountinfo, procCgroup: fake.procCgroup, fs: fake,
+    attachDeviceFilter: (dir: string, program: Uint8Array) => void programs.push({ dir, program }),
+  };
   const layout = detectCgroupLayout(opts);
   let n = 0;
   let nextPid = 700000;
@@ -51,6 +55,7 @@ function fakeHarness(kind: FakeLayoutKind): CgroupHarness {
     read: (p) => fs.readFileSync(p, "utf8"),
     blockDevice: () => ({ major: 8, minor: 0 }),
     swapless: true,
+    devicePrograms: () => programs,
   };
 }
 

@@ -13,4 +13,8 @@ export { nodeCgroupFs } from "./cgroup-fs.js";
 export type { CgroupLogger } from "./_write.js";
 export type { CgroupStats, MemoryEntry, BlkioEntry } from "./stats.js";
 export type * from "./resources.js";
-export { cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2 } from "./v2.js";
+export {
+  cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2, berthDevicesAttacher, DEFAULT_BERTH_DEVICES,
+  type DeviceFilterAttacher,
+} from "./v2.js";
+export { compileDeviceFilter } from "./devices-ebpf.js";

@@ -25,6 +25,8 @@ export interface OpenCgroupOptions extends DetectOptions {
   readonly freezeTimeoutMs?: number;
   /** How long `destroy()` retries a busy directory. @default 2000 */
   readonly destroyTimeoutMs?: number;
+  /** Loads and attaches the eBPF device program on cgroup v2. @default runs native/build/berth-devices */
+  readonly attachDeviceFilter?: v2.DeviceFilterAttacher;
 }
 
 const silent: CgroupLogger = { warn() {} };
@@ -68,6 +70,7 @@ class LayoutCgroupManager implements CgroupManager {
   readonly #placements = new Map<string, ControllerPlacement>();
   readonly #freezeTimeoutMs: number;
   readonly #destroyTimeoutMs: number;
+  readonly #attachDeviceFilter: v2.DeviceFilterAttacher;
 
   constructor(path: string, parsed: ParsedCgroupsPath, layout: CgroupLayout, fs: CgroupFs, opts: OpenCgroupOptions) {
     this.path = path;
@@ -75,6 +78,7 @@ class LayoutCgroupManager implements CgroupManager {
     this.#logger = opts.logger ?? silent;
     this.#freezeTimeoutMs = opts.freezeTimeoutMs ?? 5000;
     this.#destroyTimeoutMs = opts.destroyTimeoutMs ?? 2000;
+    this.#attachDeviceFilter = opts.attachDeviceFilter ?? v2.berthDevicesAttacher();
     this.#dirs = layout.hierarchies.filter(managed).map((h) => ({
       h,
       dir: join(parsed.absolute ? h.mountPoint : ownCgroupDir(h), ...parsed.segments),
@@ -174,12 +178,11 @@ class LayoutCgroupManager implements CgroupManager {
     }
     if (r.devices !== undefined && r.devices.length > 0) {
       const p = this.#placements.get("devices");
+      // v1 devices wins on a hybrid host (as the other controllers); cgroup v2 has no
+      // devices controller: an eBPF program on the cgroup2 directory does the job.
       if (p?.version === 1) v1.setDevicesV1(ctx, p.dir, r.devices);
-      else {
-        this.#logger.warn(
-          `device cgroup rules ignored for "${this.path}": cgroup v2 device control needs an eBPF program (not implemented)`,
-        );
-      }
+      else if (this.#unifiedDir !== undefined) v2.setDevicesV2(this.#unifiedDir, r.devices, this.#attachDeviceFilter);
+      else this.#logger.warn(`device cgroup rules ignored for "${this.path}": no devices controller and no cgroup2 mount`);
     }
     if (r.memory !== undefined) {
       const p = this.#need("memory", "memory");

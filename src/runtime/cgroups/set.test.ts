@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { BerthError, kindOf } from "../../shared/errors.js";
+import { compileDeviceFilter } from "./devices-ebpf.js";
 import { FakeCgroupfs, type FakeLayoutKind } from "./fake-cgroupfs.js";
 import { openCgroupManager } from "./manager.js";
 import type { LinuxResources } from "./resources.js";
@@ -25,11 +26,14 @@ const everything: LinuxResources = {
 function open(kind: FakeLayoutKind, path = "/c1") {
   const fake = FakeCgroupfs.create(kind);
   const warnings: string[] = [];
+  // eBPF device programs the manager would load: (directory relative to the fake root, bytes).
+  const attached: { dir: string; program: Uint8Array }[] = [];
   const mgr = openCgroupManager(path, {
     root: fake.root, mountinfo: fake.mountinfo, procCgroup: fake.procCgroup, fs: fake,
     logger: { warn: (m) => warnings.push(m) },
+    attachDeviceFilter: (dir, program) => attached.push({ dir: dir.slice(fake.root.length + 1), program }),
   });
-  return { fake, mgr, warnings, writes: () => fake.writes.map((w) => `${w.file}=${w.value}`) };
+  return { fake, mgr, warnings, attached, writes: () => fake.writes.map((w) => `${w.file}=${w.value}`) };
 }
 
 let env: ReturnType<typeof open> | undefined;
@@ -166,10 +170,12 @@ describe("hybrid (these machines: v1 controllers, hugetlb in the cgroup2 mount, 
   });
 
   test("set() sends v1 controllers to v1 files, hugetlb to the cgroup2 directory, and warns for net_cls", () => {
-    const { mgr, fake, warnings } = use("hybrid");
+    const { mgr, fake, warnings, attached } = use("hybrid");
     mgr.create();
     fake.writes.length = 0;
     mgr.set(everything);
+    assert.deepEqual(fake.writesUnder("devices/c1/"), ["devices.deny=a *:* rwm", "devices.allow=c 1:3 rwm"]);
+    assert.deepEqual(attached, [], "v1 devices wins: no eBPF program on the cgroup2 directory");
     assert.deepEqual(fake.writesUnder("blkio/c1/"), [
       "blkio.bfq.weight=300", "blkio.bfq.weight_device=8:0 200",
       "blkio.throttle.read_bps_device=8:0 1000", "blkio.throttle.write_iops_device=8:16 50",
@@ -223,8 +229,8 @@ describe("v2 (one cgroup2 mount)", () => {
     ]);
   });
 
-  test("set() translates v1-shaped values with runc's conversions", () => {
-    const { mgr, fake, warnings } = use("v2");
+  test("set() translates v1-shaped values with runc's conversions, devices as an eBPF program", () => {
+    const { mgr, fake, warnings, attached } = use("v2");
     mgr.create();
     fake.writes.length = 0;
     mgr.set(everything);
@@ -245,8 +251,8 @@ describe("v2 (one cgroup2 mount)", () => {
       "hugetlb.2MB.max=4194304",
       "hugetlb.2MB.rsvd.max=4194304",
     ]);
+    assert.deepEqual(attached, [{ dir: "c1", program: compileDeviceFilter(everything.devices ?? []) }]);
     assert.deepEqual(warnings, [
-      'device cgroup rules ignored for "/c1": cgroup v2 device control needs an eBPF program (not implemented)',
       "memory swappiness ignored: not supported by cgroup v2",
       "memory oom killer disable ignored: not supported by cgroup v2",
       'network class id ignored for "/c1": net_cls is not mounted',
@@ -280,17 +286,40 @@ describe("v2 (one cgroup2 mount)", () => {
     assert.deepEqual(fake.writesUnder("c1/"), ["memory.max=8192"]);
   });
 
-  test("set() warns for kernel memory, and skips the devices controller it cannot drive", () => {
-    const { mgr, fake, warnings } = use("v2");
+  test("set() warns for kernel memory, and attaches device programs without writing a file", () => {
+    const { mgr, fake, warnings, attached } = use("v2");
     mgr.create();
     fake.writes.length = 0;
     mgr.set({ memory: { kernel: 2 ** 20, kernelTCP: 2 ** 20 }, devices: [{ allow: true }] });
+    mgr.set({ devices: [] });
     assert.deepEqual(fake.writes, []);
+    assert.deepEqual(attached, [{ dir: "c1", program: compileDeviceFilter([{ allow: true }]) }], "an empty list leaves the program");
     assert.deepEqual(warnings, [
-      'device cgroup rules ignored for "/c1": cgroup v2 device control needs an eBPF program (not implemented)',
       "kernel memory limit ignored: not supported by cgroup v2",
       "kernel tcp memory limit ignored: not supported by cgroup v2",
     ]);
+  });
+
+  test("set() refuses a bad device rule before attaching, and passes the attacher's error on", () => {
+    const { mgr, attached } = use("v2");
+    mgr.create();
+    assert.throws(() => mgr.set({ devices: [{ allow: true, type: "x" }] }), {
+      name: "BerthError", message: 'compile device rule type "x": not one of "a", "b", "c"',
+    });
+    assert.deepEqual(attached, []);
+    const failing = FakeCgroupfs.create("v2");
+    try {
+      const m = openCgroupManager("/c1", {
+        root: failing.root, mountinfo: failing.mountinfo, procCgroup: failing.procCgroup, fs: failing,
+        attachDeviceFilter: () => {
+          throw new BerthError("permission-denied", "set devices: bpf(BPF_PROG_ATTACH) `x`: operation not permitted");
+        },
+      });
+      m.create();
+      assert.throws(() => m.set({ devices: [{ allow: true }] }), (err: unknown) => kindOf(err) === "permission-denied");
+    } finally {
+      failing.cleanup();
+    }
   });
 
   test("set() rejects what v2 cannot express", () => {

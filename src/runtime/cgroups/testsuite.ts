@@ -9,6 +9,7 @@ import { describe, test, type TestContext } from "node:test";
 import { BerthError, kindOf } from "../../shared/errors.js";
 import type { CgroupManager } from "./cgroup-manager.js";
 import type { CgroupLayout } from "./layout.js";
+import { compileDeviceFilter } from "./devices-ebpf.js";
 import type { CgroupLogger } from "./_write.js";
 import { cpuSharesToWeight } from "./v2.js";
 
@@ -45,6 +46,8 @@ export interface CgroupHarness {
   blockDevice(): { major: number; minor: number };
   /** Whether memory.limit_in_bytes below usage must fail with EBUSY (no swap to reclaim into). */
   readonly swapless: boolean;
+  /** eBPF device programs attached so far (a fake attacher's record); absent when they are real. */
+  devicePrograms?(): readonly { readonly dir: string; readonly program: Uint8Array }[];
 }
 
 /** Registers the conformance tests for `h` with node:test. */
@@ -205,24 +208,25 @@ export function cgroupConformanceSuite(h: CgroupHarness): void {
       assert.equal(mgr.stats().memory.event_count.oom_kill, 1);
     });
 
-    test("device rules apply in the order listed (v1), or are skipped with a warning (v2)", async (t) => {
+    test("device rules apply in the order listed (v1), or as an eBPF program on the cgroup2 directory (v2)", async (t) => {
       const warnings: string[] = [];
       const { mgr } = await setup(t, { logger: { warn: (m) => warnings.push(m) } });
-      mgr.set({
-        devices: [
-          { allow: false, access: "rwm" },
-          { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
-          { allow: true, type: "c", major: 1, minor: 5, access: "rwm" },
-          { allow: false, type: "c", major: 1, minor: 5, access: "rwm" },
-        ],
-      });
+      const devices = [
+        { allow: false, access: "rwm" },
+        { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
+        { allow: true, type: "c", major: 1, minor: 5, access: "rwm" },
+        { allow: false, type: "c", major: 1, minor: 5, access: "rwm" },
+      ];
+      mgr.set({ devices });
+      assert.deepEqual(warnings, []);
       const p = mgr.locate("devices");
       if (p?.version === 1) {
         assert.equal(h.read(join(p.dir, "devices.list")).trim(), "c 1:3 rwm");
-        assert.deepEqual(warnings, []);
-      } else {
-        assert.equal(warnings.length, 1);
-        assert.match(warnings[0] ?? "", /device cgroup rules ignored .*eBPF/);
+      } else if (h.devicePrograms !== undefined) {
+        const dirs = mgr.procsFiles().map((f) => dirname(f));
+        const last = h.devicePrograms().at(-1);
+        assert.ok(last !== undefined && dirs.includes(last.dir), "attached to the cgroup2 directory");
+        assert.deepEqual(last.program, compileDeviceFilter(devices));
       }
     });
 

@@ -2,12 +2,16 @@
  * cgroup v2: OCI resources (which are v1-shaped) translated to v2 files with runc's
  * conversions, and v2 statistics. Every function takes the cgroup's directory.
  */
+import { spawnSync } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
-import { invalidArgument } from "../../shared/errors.js";
+import { fileURLToPath } from "node:url";
+import { BerthError, type ErrorKind, KernelError, invalidArgument } from "../../shared/errors.js";
 import { type SetContext, num, readOptional, setError, writeSetting } from "./_write.js";
-import type { LinuxBlockIO, LinuxCpu, LinuxHugepageLimit, LinuxMemory } from "./resources.js";
+import { compileDeviceFilter } from "./devices-ebpf.js";
+import type { LinuxBlockIO, LinuxCpu, LinuxDeviceCgroup, LinuxHugepageLimit, LinuxMemory } from "./resources.js";
 import { type CgroupStats, UNLIMITED, parseCgroupUint, parseFlatKeyed, parseIoStatV2 } from "./stats.js";
-import type { CgroupFs } from "./cgroup-fs.js";
+import { type CgroupFs, strerror } from "./cgroup-fs.js";
 import { hugetlbSizes } from "./v1.js";
 
 /**
@@ -140,6 +144,64 @@ export function setHugetlbV2(ctx: SetContext, dir: string, limits: readonly Linu
       writeSetting(ctx, dir, `hugetlb.${h.pageSize}.rsvd.max`, num(label, h.limit), label);
     }
   }
+}
+
+/**
+ * Loads an eBPF device program (`struct bpf_insn` bytes) and attaches it to the cgroup2
+ * directory `dir`, replacing the one attached before. Throws a BerthError naming the
+ * failing syscall.
+ */
+export type DeviceFilterAttacher = (dir: string, program: Uint8Array) => void;
+
+/** native/build/berth-devices at the repository root (from dist/src/runtime/cgroups/). */
+export const DEFAULT_BERTH_DEVICES = fileURLToPath(new URL("../../../../native/build/berth-devices", import.meta.url));
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno as Record<string, number>).map(([k, v]) => [v, k]));
+
+function kindOfAttachErrno(code: string): ErrorKind {
+  if (code === "EPERM" || code === "EACCES") return "permission-denied";
+  if (code === "ENOENT" || code === "ENOTDIR") return "not-found";
+  if (code === "EINVAL" || code === "E2BIG") return "invalid-argument";
+  return "internal";
+}
+
+/**
+ * The attacher that runs `berth-devices <dir>` with the program on stdin (synchronously:
+ * `set()` is synchronous, and the helper makes four bpf(2) calls). Its one JSON error line
+ * becomes "set devices: bpf(BPF_PROG_ATTACH) `dir`: operation not permitted", KernelError as cause.
+ */
+export function berthDevicesAttacher(binary: string = DEFAULT_BERTH_DEVICES): DeviceFilterAttacher {
+  return (dir, program) => {
+    const res = spawnSync(binary, [dir], { input: program, stdio: ["pipe", "ignore", "pipe"], timeout: 10_000 });
+    if (res.error !== undefined) {
+      throw new BerthError("internal", `set devices: run \`${binary}\`: ${res.error.message}`, { cause: res.error });
+    }
+    if (res.status === 0) return;
+    const stderr = res.stderr.toString("utf8").trim();
+    let line: { syscall?: unknown; errno?: unknown; path?: unknown; verifier?: unknown } | undefined;
+    try {
+      line = JSON.parse(stderr.split("\n").pop() ?? "") as typeof line;
+    } catch {
+      line = undefined;
+    }
+    if (line === undefined || typeof line.syscall !== "string" || typeof line.errno !== "number") {
+      const how = res.signal !== null ? `signal ${res.signal}` : `exit status ${String(res.status)}`;
+      throw new BerthError("internal", `set devices: \`${binary}\` failed (${how})${stderr !== "" ? `: ${stderr}` : ""}`);
+    }
+    const code = errnoNames.get(line.errno) ?? `errno ${line.errno}`;
+    const path = typeof line.path === "string" ? line.path : undefined;
+    const cause = new KernelError(line.syscall, line.errno, code, path, strerror(code));
+    const verifier = typeof line.verifier === "string" ? ` (verifier: ${line.verifier})` : "";
+    throw new BerthError(kindOfAttachErrno(code), `set devices: ${cause.message}${verifier}`, { cause });
+  };
+}
+
+/**
+ * v2 devices: the rules compiled to an eBPF program (runc's devicefilter semantics: in
+ * order, last match wins, default deny) attached to `dir` in place of the previous one.
+ */
+export function setDevicesV2(dir: string, rules: readonly LinuxDeviceCgroup[], attach: DeviceFilterAttacher): void {
+  attach(dir, compileDeviceFilter(rules));
 }
 
 /** `unified`: v2 files written verbatim; keys must be plain file names. */
