@@ -154,6 +154,12 @@ test("compilePlan() touches a file target for a file bind source and rejects a m
     /invalid config.json: mounts\[7\]\.source "\/nope" does not exist/);
 });
 
+test("compilePlan() keeps one file type when fileMode already carries it (podman's 0o20666)", () => {
+  const p = plan((s) => (s.linux.devices = [{ type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o20666 }]));
+  const fuse = find(p, "mknod").find((n) => n.path === "/b/rootfs/dev/fuse");
+  assert.equal(fuse?.mode, 0o020666);
+});
+
 test("compilePlan() creates default and listed devices with exact modes and /dev symlinks", () => {
   const p = plan((s) => (s.linux.devices = [
     { type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o600, uid: 5, gid: 6 },

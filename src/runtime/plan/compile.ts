@@ -272,7 +272,7 @@ function deviceOps(spec: Spec, ctx: CompileContext): Op[] {
     }
     const type = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
     ops.push({
-      op: "mknod", path, mode: type | (d.fileMode ?? 0o666), major: d.major ?? 0, minor: d.minor ?? 0,
+      op: "mknod", path, mode: type | ((d.fileMode ?? 0o666) & 0o7777), major: d.major ?? 0, minor: d.minor ?? 0,
       uid: d.uid ?? 0, gid: d.gid ?? 0,
     });
   }

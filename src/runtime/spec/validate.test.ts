@@ -68,7 +68,8 @@ const cases: [string, (s: SpecJson) => void, string][] = [
   ["device bad type", (s) => (s.linux.devices = [{ type: "x", path: "/dev/x", major: 1, minor: 1 }]), 'linux.devices[0].type must be one of c, b, u, p, got "x"'],
   ["device without major", (s) => (s.linux.devices = [{ type: "c", path: "/dev/x", minor: 1 }]), 'linux.devices[0].major is required for a device of type "c"'],
   ["device outside /dev", (s) => (s.linux.devices = [{ type: "c", path: "/tmp/x", major: 1, minor: 1 }]), 'linux.devices[0].path must be under /dev, got "/tmp/x"'],
-  ["device mode too big", (s) => (s.linux.devices = [{ type: "c", path: "/dev/x", major: 1, minor: 1, fileMode: 4095 }]), "linux.devices[0].fileMode must be an integer from 0 to 511 (0o777)"],
+  ["device mode too big", (s) => (s.linux.devices = [{ type: "c", path: "/dev/x", major: 1, minor: 1, fileMode: 0o200000 }]), "linux.devices[0].fileMode must be an integer from 0 to 65535 (0o177777)"],
+  ["device mode of another file type", (s) => (s.linux.devices = [{ type: "c", path: "/dev/x", major: 1, minor: 1, fileMode: 0o60666 }]), "linux.devices[0].fileMode file type bits 0o60000 do not match type \"c\""],
   ["relative masked path", (s) => s.linux.maskedPaths.push("proc/foo"), 'linux.maskedPaths[10] must be an absolute path, got "proc/foo"'],
   ["sysctl not namespaced", (s) => (s.linux.sysctl = { "vm.swappiness": "1" }), "linux.sysctl.vm.swappiness is not namespaced and cannot be set in a container"],
   ["net sysctl without netns", (s) => {
@@ -112,4 +113,15 @@ test("validateSpec() accepts a user namespace with mappings and joined namespace
   s.hooks = { prestart: [{ path: "/bin/true", args: ["true"], timeout: 5 }] };
   const spec = validateSpec(s);
   assert.equal(spec.linux?.uidMappings?.[0]?.hostID, 100000);
+});
+
+test("validateSpec() accepts a device fileMode with matching file-type bits, as podman sends it", () => {
+  const s = defaultSpec();
+  s.linux.devices = [
+    { type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o20666 },
+    { type: "b", path: "/dev/loop9", major: 7, minor: 9, fileMode: 0o60660 },
+    { type: "p", path: "/dev/fifo", fileMode: 0o10600 },
+  ];
+  const spec = validateSpec(s);
+  assert.deepEqual(spec.linux?.devices?.map((d) => d.fileMode), [0o20666, 0o60660, 0o10600]);
 });

@@ -74,6 +74,9 @@ function int(v: unknown, field: string, min: number, max: number, what: string):
   return v;
 }
 
+/** S_IFMT bits of each OCI device type (`u` is an unbuffered character device). */
+const DEVICE_TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
 function optInt(o: Obj, key: string, field: string, min: number, max: number, what: string): number | undefined {
   const v = o[key];
   return v === undefined ? undefined : int(v, field, min, max, what);
@@ -370,7 +373,13 @@ function validateLinux(l: Obj, spec: Obj): void {
       if (type !== "p" && e[k] === undefined) fail(`${f}.${k}`, `is required for a device of type ${JSON.stringify(type)}`);
       optInt(e, k, `${f}.${k}`, 0, UINT32_MAX, "a non-negative integer");
     }
-    optInt(e, "fileMode", `${f}.fileMode`, 0, 0o777, "an integer from 0 to 511 (0o777)");
+    // podman (like runc's own spec tooling) sends the file-type bits too (0o20666 for a
+    // character device); accept them when they agree with `type`.
+    const mode = optInt(e, "fileMode", `${f}.fileMode`, 0, 0o177777, "an integer from 0 to 65535 (0o177777)");
+    const typeBits = mode === undefined ? 0 : mode & 0o170000;
+    if (typeBits !== 0 && typeBits !== DEVICE_TYPE_BITS[type]) {
+      fail(`${f}.fileMode`, `file type bits 0o${typeBits.toString(8)} do not match type ${JSON.stringify(type)}`);
+    }
     uint32(e, "uid", `${f}.uid`);
     uint32(e, "gid", `${f}.gid`);
   });

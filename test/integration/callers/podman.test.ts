@@ -306,3 +306,11 @@ test("podman kill -s delivers the signal to the container, and podman wait retur
   assert.equal(wait.stdout.trim(), "12");
   assert.ok(runtime.calls().some((c) => /\bkill\b.*\b(USR1|10)\b/.test(c)), "no kill USR1 call reached berth-runtime");
 });
+
+test("podman run --device creates the node (podman sends fileMode with its file-type bits)", { skip }, async () => {
+  const r = await podman(["run", "--rm", ...RUN, "--device", "/dev/zero:/dev/berthzero:rw", IMAGE,
+    "sh", "-c", "ls -l /dev/berthzero; head -c 4 /dev/berthzero | od -An -tx1"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+5 /m);
+  assert.match(r.stdout, /00 00 00 00/);
+});
