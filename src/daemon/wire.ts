@@ -15,6 +15,7 @@ import { ImageService } from "../services/images/image-service.js";
 import { ensureBusyboxImage } from "../services/images/busybox-seed.js";
 import { ContainerService } from "../services/containers/container-service.js";
 import { DirectRuntime } from "../services/containers/container-runtime.js";
+import { ShimRuntime } from "../services/containers/shim-runtime.js";
 import { listHostDevices } from "../services/containers/host-devices.js";
 import { defaultSeccompProfile } from "../runtime/seccomp/docker-profile.js";
 import { hostCapabilities } from "../runtime/proc.js";
@@ -72,7 +73,9 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const hostCaps = capabilityNames(hostCapabilities());
   containers = await ContainerService.open({
     root: join(root, "containers"), images, layers, events, log: log.child({ service: "containers" }),
-    runtime: new DirectRuntime(join(config.execRoot, "runtime"), fifoDir),
+    // One berth-shim per container: containers outlive a daemon restart.
+    runtime: new ShimRuntime(new DirectRuntime(join(config.execRoot, "runtime"), fifoDir), join(config.execRoot, "shim"),
+      (id) => join(root, "containers", id, `${id}-json.log`)),
     hostCapabilities: () => hostCaps,
     seccomp: (caps) => defaultSeccompProfile({ capabilities: caps }),
     hostDevices: () => listHostDevices(),

@@ -42,6 +42,13 @@ export interface Task {
 
 /** The lifecycle operations the container service needs. */
 export interface ContainerRuntime {
+  /** The runtime writes the json-file log itself (the shim); otherwise the service does. */
+  readonly writesLog?: boolean;
+  /**
+   * After a daemon restart: the task of a container still running, the exit code of one
+   * that exited meanwhile, or undefined when nothing is known (absent: nothing survives).
+   */
+  reconnect?(id: string, io: TaskIo): Promise<Task | { exitCode: number } | undefined>;
   /** Create and start the container process from the bundle (config.json). */
   start(id: string, bundle: string, io: TaskIo): Promise<Task>;
   /** Signal the container's init. */

@@ -234,6 +234,28 @@ export class ContainerService {
     const svc = new ContainerService(deps);
     for (const rec of await svc.store.loadAll()) {
       svc.records.set(rec.ID, rec);
+      if (rec.State.Running && deps.runtime.reconnect !== undefined) {
+        const io = { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true };
+        const r = await deps.runtime.reconnect(rec.ID, io).catch((err: unknown) => {
+          svc.log.warn({ err, container: rec.ID }, "reconnect to container");
+          return undefined;
+        });
+        if (r !== undefined && "stdout" in r) {
+          const live = svc.liveOf(rec.ID);
+          live.task = r;
+          live.spec = JSON.parse(await readFile(`${svc.store.paths(rec.ID).dir}/config.json`, "utf8")) as Spec;
+          live.exitDone = svc.follow(rec, live, r, Promise.resolve());
+          continue;
+        }
+        if (r !== undefined) {
+          // It exited while the daemon was down: its real status.
+          await deps.runtime.cleanup(rec.ID).catch(() => undefined);
+          await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
+          rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: r.exitCode, FinishedAt: new Date(svc.now()).toISOString() };
+          await svc.store.save(rec);
+          continue;
+        }
+      }
       if (rec.State.Running || rec.State.Status === "removing") {
         await deps.runtime.cleanup(rec.ID).catch((err: unknown) => svc.log.warn({ err, container: rec.ID }, "clean up runtime state"));
         await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
@@ -463,14 +485,14 @@ export class ContainerService {
 
   /** Copy output to the log and the attached sinks; on exit record the status. */
   private async follow(rec: ContainerRecord, live: Live, task: Task, saved: Promise<void>): Promise<void> {
-    const writer = new JsonLogWriter(this.store.paths(rec.ID).log);
+    const writer = this.d.runtime.writesLog === true ? undefined : new JsonLogWriter(this.store.paths(rec.ID).log);
     const pump = (s: Readable | undefined, name: "stdout" | "stderr") => new Promise<void>((resolve) => {
       if (s === undefined) {
         resolve();
         return;
       }
       s.on("data", (c: Buffer) => {
-        writer.write(name, c);
+        writer?.write(name, c);
         for (const k of live.sinks) k.data(name, c);
       });
       s.on("end", () => resolve());
@@ -485,7 +507,7 @@ export class ContainerService {
     task.stdout.destroy();
     task.stderr?.destroy();
     task.stdin?.destroy();
-    await writer.close();
+    await writer?.close();
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
     live.task = undefined;

@@ -1,0 +1,239 @@
+/**
+ * `ContainerRuntime` on berth-shim: one shim per container owns its stdio (or pty), writes
+ * the json-file log, reaps it and keeps its exit status, so containers outlive the daemon
+ * and a restarted daemon reconnects through the shim's socket. The plan is prepared here as
+ * `Runtime.create` prepares it (cgroup, device rules, seccomp, cgroup mounts), and the
+ * runtime's state record is written so that `Runtime.start/kill/exec/delete` work on the
+ * container; exec still goes through the runtime library (`DirectRuntime.exec`).
+ */
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join, posix, relative } from "node:path";
+import { PassThrough, Writable } from "node:stream";
+import { compilePlan, deviceCgroupRules, type CgroupMountSource } from "../../runtime/plan/compile.js";
+import { detectCgroupLayout, openCgroupManager, DEFAULT_CGROUP_ROOT, type CgroupLayout, type CgroupManager } from "../../runtime/cgroups/index.js";
+import { compileSeccomp } from "../../runtime/seccomp/index.js";
+import { hostCapabilities, mountInfo, mountPointOf, procStat } from "../../runtime/proc.js";
+import { parseSpec } from "../../runtime/spec/validate.js";
+import type { Process } from "../../runtime/spec/types.js";
+import type { ContainerRecord as RuntimeRecord } from "../../runtime/state.js";
+import { connectShim, readExitFile, startShim, type ShimAttachStream, type ShimClient, type ShimOutputChunk } from "../../runtime/shim/index.js";
+import { failedPrecondition, internal } from "../../shared/errors.js";
+import type { ContainerRuntime, DirectRuntime, Task, TaskIo } from "./container-runtime.js";
+
+function cgroupMounts(layout: CgroupLayout, procsFiles: readonly string[]): CgroupMountSource[] {
+  const base = DEFAULT_CGROUP_ROOT;
+  const out: CgroupMountSource[] = [];
+  for (const h of layout.hierarchies) {
+    if (h.mountPoint !== base && !h.mountPoint.startsWith(`${base}/`)) continue;
+    const procs = procsFiles.find((f) => f.startsWith(`${h.mountPoint}/`));
+    const name = posix.basename(h.mountPoint);
+    out.push({
+      dir: relative(base, h.mountPoint),
+      fstype: h.version === 1 ? "cgroup" : "cgroup2",
+      data: h.version === 1 ? h.controllers.join(",") : "",
+      hostPath: procs !== undefined ? dirname(procs) : h.mountPoint,
+      ...(h.version === 1 && name.includes(",") ? { links: name.split(",") } : {}),
+    });
+  }
+  return out;
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Containers under berth-shim (they survive the daemon). */
+export class ShimRuntime implements ContainerRuntime {
+  readonly writesLog = true;
+  private readonly direct: DirectRuntime;
+  private readonly shimRoot: string;
+  private readonly logPath: (id: string) => string;
+  private readonly clients = new Map<string, { client: ShimClient; attach: ShimAttachStream }>();
+  private layoutCache: CgroupLayout | undefined;
+
+  /**
+   * @param direct the runtime library wrapper (state records, kill, exec, delete)
+   * @param shimRoot where each shim's state dir goes (`<shimRoot>/<id>`)
+   * @param logPath the json-file log of a container
+   */
+  constructor(direct: DirectRuntime, shimRoot: string, logPath: (id: string) => string) {
+    this.direct = direct;
+    this.shimRoot = shimRoot;
+    this.logPath = logPath;
+  }
+
+  private stateDir(id: string): string {
+    return join(this.shimRoot, id);
+  }
+
+  private layout(): CgroupLayout {
+    this.layoutCache ??= detectCgroupLayout();
+    return this.layoutCache;
+  }
+
+  async start(id: string, bundle: string, io: TaskIo): Promise<Task> {
+    const rt = this.direct.runtime;
+    const spec = parseSpec(readFileSync(join(bundle, "config.json"), "utf8"));
+    const proc = spec.process;
+    if (proc === undefined) throw internal(`start container "${id}": the spec has no process`);
+    const rootfs = spec.root.path;
+    const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
+    const seccomp = spec.linux?.seccomp !== undefined ? compileSeccomp(spec.linux.seccomp, process.arch) : undefined;
+    rt.store.reserve(id);
+    const base: RuntimeRecord = {
+      id, bundle, rootfs, pid: 0, startTime: "", status: "creating", cgroupsPath,
+      created: new Date().toISOString(), owner: String(process.getuid?.() ?? 0),
+    };
+    let cgroup: CgroupManager | undefined;
+    const stateDir = this.stateDir(id);
+    let pid = 0;
+    try {
+      rt.store.write(base, { durable: false });
+      cgroup = openCgroupManager(cgroupsPath, { layout: this.layout() });
+      cgroup.create();
+      cgroup.set({ ...(spec.linux?.resources ?? {}), devices: deviceCgroupRules(spec) });
+      const procsFiles = cgroup.procsFiles();
+      const plan = compilePlan(spec, {
+        rootfs, bundle, execFifo: rt.store.fifo(id), cgroupProcs: procsFiles,
+        ...(seccomp !== undefined ? { seccomp } : {}),
+        rootfsParentMount: mountPointOf(rootfs, mountInfo()),
+        cgroupMounts: cgroupMounts(this.layout(), procsFiles),
+        sourceKind: (p) => {
+          try {
+            const st = p.startsWith(`${rootfs}/`) ? lstatSync(p) : statSync(p);
+            return st.isDirectory() ? "dir" : "file";
+          } catch {
+            return "missing";
+          }
+        },
+        hostCapabilities: hostCapabilities(),
+      });
+      rmSync(stateDir, { recursive: true, force: true });
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const started = await startShim({
+        id, stateDir, logPath: this.logPath(id), logDriver: "json-file", terminal: io.terminal, openStdin: io.stdin, plan,
+      });
+      pid = started.pid;
+      const st = procStat(pid);
+      if (st === undefined) throw failedPrecondition(`create container "${id}": process ${pid} exited during create`);
+      rt.store.write({ ...base, pid, startTime: st.startTime, status: "created" });
+      const task = await this.connect(id, io);
+      await rt.start(id);
+      try {
+        await started.execed;
+      } catch (err) {
+        await this.cleanup(id).catch(() => undefined);
+        throw failedPrecondition((err as Error).message, err);
+      }
+      return { ...task, pid };
+    } catch (err) {
+      if (this.clients.has(id)) throw err;
+      // Nothing is left behind: processes, cgroup, runtime record, shim state.
+      if (pid > 0) killAll([pid]);
+      if (cgroup !== undefined) {
+        try {
+          killAll(cgroup.pids());
+        } catch {
+          // no cgroup
+        }
+        await cgroup.destroy().catch(() => undefined);
+      }
+      rt.store.remove(id);
+      rmSync(stateDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Attach to the shim of `id` and build the task view of it. */
+  private async connect(id: string, io: TaskIo): Promise<Task> {
+    const client = connectShim(this.stateDir(id));
+    const attach = client.attach({ stdin: io.stdin });
+    try {
+      await attach.ready;
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    this.clients.set(id, { client, attach });
+    const stdout = new PassThrough();
+    const stderr = io.terminal ? undefined : new PassThrough();
+    attach.output.on("data", (c: ShimOutputChunk) => {
+      (c.stream === 2 && stderr !== undefined ? stderr : stdout).write(c.data);
+    });
+    attach.output.on("end", () => {
+      stdout.end();
+      stderr?.end();
+    });
+    const stdin = io.stdin
+      ? new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          attach.writeStdin(chunk);
+          cb();
+        },
+        final(cb) {
+          attach.closeStdin();
+          cb();
+        },
+      })
+      : undefined;
+    const exited = client.wait().then((s) => s.exitCode, () => readExitFile(this.stateDir(id))?.exitCode ?? 255);
+    return {
+      pid: 0, stdout, stderr, stdin, exited,
+      resize: async (h, w) => {
+        if (io.terminal) await client.resize(h, w);
+      },
+    };
+  }
+
+  /**
+   * After a daemon restart: a running container's task again, the exit code of one that
+   * exited meanwhile, or undefined when its shim is gone without a status.
+   */
+  async reconnect(id: string, io: TaskIo): Promise<Task | { exitCode: number } | undefined> {
+    const dir = this.stateDir(id);
+    let state;
+    try {
+      state = await connectShim(dir).state();
+    } catch {
+      const exit = readExitFile(dir);
+      return exit !== undefined ? { exitCode: exit.exitCode } : undefined;
+    }
+    if (state.status === "exited") return { exitCode: state.exit?.exitCode ?? 255 };
+    const task = await this.connect(id, io);
+    return { ...task, pid: state.pid };
+  }
+
+  async kill(id: string, signal: number): Promise<void> {
+    await this.direct.kill(id, signal);
+  }
+
+  async exec(id: string, execId: string, proc: Process, io: TaskIo): Promise<Task> {
+    return this.direct.exec(id, execId, proc, io);
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return this.direct.pids(id);
+  }
+
+  async cleanup(id: string): Promise<void> {
+    const c = this.clients.get(id);
+    this.clients.delete(id);
+    await this.direct.cleanup(id);
+    if (c !== undefined) {
+      await c.client.shutdown().catch(() => undefined);
+      c.attach.close();
+      c.client.close();
+    } else {
+      const client = connectShim(this.stateDir(id));
+      await client.shutdown().catch(() => undefined);
+      client.close();
+    }
+    rmSync(this.stateDir(id), { recursive: true, force: true });
+  }
+}
