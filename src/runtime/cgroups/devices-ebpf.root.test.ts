@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -30,13 +30,13 @@ function attachedIds(dir: string): number[] {
 }
 
 /** A shell that moves itself into `dir`, then opens /dev/null and /dev/zero for reading. */
-async function probe(dir: string, pids: number[]): Promise<string> {
+async function probe(dir: string, children: ChildProcess[]): Promise<string> {
   const script = `echo $$ > '${join(dir, "cgroup.procs")}' || exit 9
 true < /dev/null && echo null-ok
 true < /dev/zero && echo zero-ok
 exit 0`;
   const child = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
-  if (child.pid !== undefined) pids.push(child.pid);
+  children.push(child);
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr.on("data", (b: Buffer) => (out += b.toString()));
@@ -52,15 +52,11 @@ test("device programs on the real cgroup2 mount: deny /dev/zero, allow /dev/null
   const name = `berth-test-${process.pid}-devices`;
   const dir = join(unified.mountPoint, name);
   const mgr = openCgroupManager(`/${name}`, { layout });
-  const pids: number[] = [];
+  const children: ChildProcess[] = [];
   t.after(async () => {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    // Only a child not yet reaped: its pid cannot have been reused.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("close", r)) : undefined)));
     await mgr.destroy();
   });
 
@@ -73,7 +69,7 @@ test("device programs on the real cgroup2 mount: deny /dev/zero, allow /dev/null
   mgr.set({ devices: denyZero });
   const first = attachedIds(dir);
   assert.equal(first.length, 1);
-  const denied = await probe(dir, pids);
+  const denied = await probe(dir, children);
   assert.match(denied, /^null-ok$/m);
   assert.doesNotMatch(denied, /zero-ok/);
   assert.match(denied, /\/dev\/zero: Operation not permitted/);
@@ -82,7 +78,7 @@ test("device programs on the real cgroup2 mount: deny /dev/zero, allow /dev/null
   const second = attachedIds(dir);
   assert.equal(second.length, 1, "the new program replaced the old one");
   assert.notDeepEqual(second, first);
-  const allowed = await probe(dir, pids);
+  const allowed = await probe(dir, children);
   assert.match(allowed, /^null-ok$/m);
   assert.match(allowed, /^zero-ok$/m);
 
