@@ -16,6 +16,7 @@ struct berth_exec_ctx
   int wait_mode;     /* 1 with --wait: a parent stays to relay a pty */
   int fifo_fd;       /* from open-exec-fifo, -1 before */
   int console_fd;    /* from connect-console-socket, -1 before */
+  int console_early; /* console_fd was connected by the parent before it joined namespaces */
   uint8_t *state;    /* the last state received by `sync`, handed to `run-hook` on stdin */
   size_t state_len;
 };

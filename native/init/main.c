@@ -22,6 +22,9 @@
 #include "plan.h"
 
 #define SYNC_FD 3
+/* The console socket the parent connected before joining namespaces, or -1. */
+static int early_console = -1;
+
 
 static void __attribute__ ((noreturn))
 fail (long op, const char *name, berth_error_t *err)
@@ -64,7 +67,8 @@ run_child (const struct berth_plan *plan, int parent_fd, int wait_mode, int in_u
       fail (-1, "init", &err);
     }
   struct berth_exec_ctx ctx = {
-    .sync_fd = SYNC_FD, .parent_fd = parent_fd, .wait_mode = wait_mode, .fifo_fd = -1, .console_fd = -1,
+    .sync_fd = SYNC_FD, .parent_fd = parent_fd, .wait_mode = wait_mode, .fifo_fd = -1,
+    .console_fd = early_console, .console_early = early_console >= 0,
   };
   size_t failed = 0;
   berth_execute (plan, &ctx, &failed, &err);
@@ -194,6 +198,19 @@ main (int argc, char **argv)
           fail (-1, "exec-fifo", &err);
         }
     }
+  /* A console socket is a host path: connect it before setns can move us into the
+   * container's mount namespace (exec -t --console-socket), as the cgroup files above. */
+  if (plan->njoins > 0)
+    for (size_t i = 0; i < plan->nops; i++)
+      if (plan->ops[i].opcode == BERTH_OP_CONNECT_CONSOLE)
+        {
+          struct berth_exec_ctx pre = { .sync_fd = -1, .parent_fd = -1, .fifo_fd = -1, .console_fd = -1 };
+          if (berth_op_connect_console (&plan->ops[i], &pre, &err) < 0)
+            fail ((long) i, "connect-console-socket", &err);
+          if (early_console >= 0)
+            close (early_console);
+          early_console = pre.console_fd;
+        }
   int in_userns = (plan->clone_flags & CLONE_NEWUSER) != 0;
   for (size_t i = 0; i < plan->njoins; i++)
     if (plan->joins[i].nstype == CLONE_NEWUSER)

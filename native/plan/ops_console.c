@@ -63,6 +63,10 @@ int
 berth_op_connect_console (const struct berth_op *op, struct berth_exec_ctx *ctx, berth_error_t *err)
 {
   const char *path = op->args[0].s;
+  /* Already connected by the parent, in the caller's mount namespace (exec into a
+   * container, where the host path is not visible any more). */
+  if (ctx->console_early)
+    return 0;
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   if (strlen (path) >= sizeof addr.sun_path)
     return berth_make_error_path (err, ENAMETOOLONG, path, "connect console socket `%s`", path);

@@ -314,3 +314,17 @@ test("podman run --device creates the node (podman sends fileMode with its file-
   assert.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+5 /m);
   assert.match(r.stdout, /00 00 00 00/);
 });
+
+test("podman exec -t gets a pty through berth-runtime's --console-socket", { skip }, async (t) => {
+  const name = `berth-exectty-${process.pid}`;
+  t.after(async () => {
+    await podman(["rm", "--force", "--time", "0", name]);
+  });
+  const started = await podman(["run", "--detach", "--name", name, ...RUN, IMAGE, "sleep", "600"]);
+  assert.equal(started.code, 0, explain(started));
+  const before = runtime.calls().length;
+  const r = await podman(["exec", "-t", name, "sh", "-c", "tty; test -t 1 && echo exec-tty"]);
+  assert.equal(r.code, 0, explain(r));
+  assert.equal(r.stdout.replace(/\r/g, ""), "/dev/pts/0\nexec-tty\n");
+  assert.ok(runtime.calls().slice(before).some((c) => /\bexec\b.*--console-socket/.test(c)), "exec went through berth-runtime with a console socket");
+});

@@ -69,3 +69,20 @@ test("exec -t without a console socket relays the exec'd process's own pty", (t)
   assert.equal(e.status, 0, e.stderr);
   assert.equal(e.stdout.replace(/\r/g, ""), "/dev/pts/0\nin-exec\n");
 });
+
+test("exec -t --console-socket sends the exec'd process's pty master to a host socket (docker/podman exec -t)", async (t) => {
+  const b = makeBundle((s) => (s.process.args = ["sleep", "600"]));
+  const id = uniqueId("ttyexecsock");
+  t.after(() => {
+    cli(["--root", b.root, "delete", "--force", id]);
+    b.cleanup();
+  });
+  assert.equal(cli(["--root", b.root, "run", "-d", "-b", b.dir, id]).status, 0);
+  // The socket lives on the host, outside the container's mount namespace that exec joins.
+  const sock = join(b.dir, "exec-console.sock");
+  const r = receiver(t, sock);
+  await r.ready;
+  const e = cli(["--root", b.root, "exec", "-t", "-d", "--console-socket", sock, id, "sh", "-c", "tty; test -t 1 && echo exec-tty"]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(await r.output, "name=/dev/ptmx\n/dev/pts/0\nexec-tty\n");
+});
