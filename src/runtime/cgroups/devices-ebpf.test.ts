@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { BerthError, kindOf } from "../../shared/errors.js";
 import {
@@ -6,6 +9,7 @@ import {
   type EbpfInsn, compileDeviceFilter, compileDeviceFilterInsns, decodeEbpf,
 } from "./devices-ebpf.js";
 import type { LinuxDeviceCgroup } from "./resources.js";
+import { berthDevicesAttacher } from "./v2.js";
 
 const MASK64 = (1n << 64n) - 1n;
 const u32 = (v: bigint) => v & 0xffffffffn;
@@ -246,5 +250,54 @@ describe("compileDeviceFilter", () => {
         return true;
       });
     }
+  });
+});
+
+describe("berthDevicesAttacher (a stand-in for berth-devices)", () => {
+  /** A temp dir with an executable `helper` running `body` (sh), removed after the test. */
+  function helper(t: { after(fn: () => void): void }, body: string): { dir: string; bin: string } {
+    const dir = fs.mkdtempSync(join(tmpdir(), "berth-devices-test-"));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const bin = join(dir, "helper");
+    fs.writeFileSync(bin, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return { dir, bin };
+  }
+
+  test("passes the cgroup directory as argv[1] and the program bytes on stdin", (t) => {
+    const { dir, bin } = helper(t, `printf '%s' "$1" > "$(dirname "$0")/arg"; cat > "$(dirname "$0")/prog"`);
+    const program = compileDeviceFilter([{ allow: false }, { allow: true, type: "c", major: 1, minor: 3 }]);
+    berthDevicesAttacher(bin)("/sys/fs/cgroup/x", program);
+    assert.equal(fs.readFileSync(join(dir, "arg"), "utf8"), "/sys/fs/cgroup/x");
+    assert.deepEqual(new Uint8Array(fs.readFileSync(join(dir, "prog"))), program);
+  });
+
+  test("turns the JSON error line into a BerthError naming the syscall, kind from the errno", (t) => {
+    const { bin } = helper(t, `cat > /dev/null
+echo '{"type":"error","syscall":"bpf(BPF_PROG_ATTACH)","errno":1,"message":"Operation not permitted","path":"/c"}' >&2
+exit 1`);
+    assert.throws(() => berthDevicesAttacher(bin)("/c", new Uint8Array(8)), (err: unknown) => {
+      assert.ok(err instanceof BerthError);
+      assert.equal(kindOf(err), "permission-denied");
+      assert.equal(err.message, "set devices: bpf(BPF_PROG_ATTACH) `/c`: operation not permitted");
+      return true;
+    });
+    const { bin: load } = helper(t, `cat > /dev/null
+echo '{"type":"error","syscall":"bpf(BPF_PROG_LOAD)","errno":22,"message":"Invalid argument","verifier":"R0 !read_ok"}' >&2
+exit 1`);
+    assert.throws(() => berthDevicesAttacher(load)("/c", new Uint8Array(8)), {
+      message: "set devices: bpf(BPF_PROG_LOAD): invalid argument (verifier: R0 !read_ok)",
+    });
+  });
+
+  test("a helper that dies without a JSON line, or is missing, is an internal error", (t) => {
+    const { bin } = helper(t, "cat > /dev/null; echo oops >&2; exit 3");
+    assert.throws(() => berthDevicesAttacher(bin)("/c", new Uint8Array(8)), (err: unknown) => {
+      assert.equal(kindOf(err), "internal");
+      assert.equal((err as Error).message, `set devices: \`${bin}\` failed (exit status 3): oops`);
+      return true;
+    });
+    assert.throws(() => berthDevicesAttacher("/nonexistent/berth-devices")("/c", new Uint8Array(8)), {
+      message: /^set devices: run `\/nonexistent\/berth-devices`: .*ENOENT/,
+    });
   });
 });
