@@ -85,9 +85,10 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   validateRepositoryRef(ref);
   const repo = ref.path;
   const reference = manifestReference(ref);
-  progress({ status: `Pulling from ${displayName(ref)}`, id: ref.digest ?? ref.tag ?? "latest" });
-
+  // As moby, nothing is reported before the manifest is fetched, so an unknown image or
+  // refused credentials can still become an HTTP error rather than a stream message.
   let top = await client.getManifest(repo, reference, opts.signal);
+  progress({ status: `Pulling from ${displayName(ref)}`, id: ref.digest ?? ref.tag ?? "latest" });
   const digest = top.digest;
   if (isIndexType(top.mediaType)) {
     const entry = selectManifest(parseIndex(top.body), opts.platform ?? hostPlatform());

@@ -18,6 +18,8 @@ import { ImageStore, type ImageLayer, type ImageRecord } from "./image-store.js"
 import { familiarString, fullString, isValidTag, parseReference, withDefaultTag, type Reference } from "./reference.js";
 import type { PullImageOptions, PushImageOptions } from "./pull.js";
 
+type LoginAuth = NonNullable<PullImageOptions["auth"]>;
+
 /** Who uses an image (containers, later): injected so images need not know containers. */
 export type ImageUsers = (imageId: string) => { id: string; running: boolean } | undefined;
 
@@ -598,6 +600,12 @@ export class ImageService {
   async pull(opts: PullImageOptions): Promise<{ id: string; digest: string; ref: string }> {
     const { pullImage } = await import("./pull.js");
     return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, opts);
+  }
+
+  /** POST /auth: check registry credentials through distribution/. */
+  async login(auth: LoginAuth): Promise<{ Status: string; IdentityToken: string }> {
+    const { loginRegistry } = await import("./pull.js");
+    return loginRegistry(auth);
   }
 
   /** POST /images/{name}/push: push through distribution/. */

@@ -69,6 +69,21 @@ export async function pullImage(host: ImageRegistryHost, opts: PullImageOptions)
   return { ...res, ref: familiarString(ref) };
 }
 
+/** Normalise a login's `serveraddress` ("https://index.docker.io/v1/", "http://h:5000") to a domain. */
+export function loginDomain(serverAddress: string | undefined): string {
+  const s = (serverAddress ?? "").trim().replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  if (s === "" || s === "index.docker.io" || s === "registry-1.docker.io") return "docker.io";
+  return s;
+}
+
+/** POST /auth: check credentials against the registry, as `docker login` does. */
+export async function loginRegistry(auth: AuthConfig, registry?: RegistryConfig): Promise<{ Status: string; IdentityToken: string }> {
+  const domain = loginDomain(auth.serveraddress);
+  const client = new RegistryClient({ domain, auth, ...(registry ? { config: registry } : {}) });
+  await client.login();
+  return { Status: "Login Succeeded", IdentityToken: "" };
+}
+
 /** Push a local image to the registry its name points at. */
 export async function pushImage(host: ImageRegistryHost, opts: PushImageOptions): Promise<PushResult> {
   const base = parseReference(opts.name);
