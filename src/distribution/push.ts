@@ -4,7 +4,8 @@
  * put the manifest under the tag. Reports progress as `docker push` does.
  */
 import type { ContentStore } from "../store/content/content-store.js";
-import { invalidArgument } from "./errors.js";
+import { createReadStream } from "node:fs";
+import { invalidArgument, notFound } from "./errors.js";
 import { limiter } from "./limit.js";
 import { parseImageManifest, type TypedDescriptor } from "./manifest.js";
 import { MEDIA } from "./media-types.js";
@@ -64,14 +65,15 @@ export async function push(opts: PushOptions): Promise<PushResult> {
     const id = shortDigest(d.digest);
     const from = opts.mountFrom?.(d.digest);
     const report = byteProgress(progress, "Pushing", id, d.size);
-    const res = await client.pushBlob(repo, d, () => content.open(d.digest), {
+    if (!(await content.has(d.digest))) throw notFound(`push ${repo}: blob ${d.digest} is not in the content store`);
+    const res = await client.pushBlob(repo, d, () => createReadStream(content.path(d.digest)), {
       ...(from !== undefined ? { mountFrom: from } : {}),
       ...(show ? { onBytes: (n: number) => report(n) } : {}),
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     });
+    if (!show) return;
     if (res === "pushed") uploaded.push(d.digest);
     if (res === "mounted") mounted.push(d.digest);
-    if (!show) return;
     if (res === "exists") progress({ status: "Layer already exists", id });
     else if (res === "mounted") progress({ status: `Mounted from ${from ?? ""}`, id });
     else {

@@ -184,7 +184,7 @@ export class RegistryClient {
    * `mountFrom` names a repository of this registry that has it, else an upload
    * (monolithic PUT, or PATCH chunks then PUT when a chunk size is set).
    */
-  async pushBlob(repo: string, desc: Descriptor, open: () => Promise<Readable>, opts: { mountFrom?: string; onBytes?: (n: number) => void; signal?: AbortSignal } = {}): Promise<BlobPushResult> {
+  async pushBlob(repo: string, desc: Descriptor, open: () => Readable, opts: { mountFrom?: string; onBytes?: (n: number) => void; signal?: AbortSignal } = {}): Promise<BlobPushResult> {
     const scopes = [pushScope(repo)];
     if (opts.mountFrom !== undefined && opts.mountFrom !== repo) scopes.push(pullScope(opts.mountFrom));
     const have = await this.blobSize(repo, desc.digest, opts.signal, scopes);
@@ -202,11 +202,11 @@ export class RegistryClient {
     if (start.statusCode !== 202) throw await responseError(`push blob ${desc.digest}`, start);
     await discard(start);
     let location = this.locationOf(start, s.base);
-    const buf = await readAll(await open());
-    if (buf.length !== desc.size || digestOf(buf) !== desc.digest) {
-      throw invalidArgument(`push blob ${desc.digest}: local content does not match its descriptor`);
-    }
-    if (this.chunkSize > 0 && buf.length > this.chunkSize) {
+    if (this.chunkSize > 0 && desc.size > this.chunkSize) {
+      const buf = await readAll(open());
+      if (buf.length !== desc.size || digestOf(buf) !== desc.digest) {
+        throw invalidArgument(`push blob ${desc.digest}: local content does not match its descriptor`);
+      }
       for (let off = 0; off < buf.length; off += this.chunkSize) {
         const chunk = buf.subarray(off, Math.min(buf.length, off + this.chunkSize));
         const res = await s.request({
@@ -223,13 +223,26 @@ export class RegistryClient {
       await discard(done);
       return "pushed";
     }
+    // Streamed: the registry checks the digest; the content store's blobs are verified at ingest.
+    const body = (): Readable => {
+      let n = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          n += chunk.length;
+          opts.onBytes?.(n);
+          cb(null, chunk);
+        },
+      });
+      const src = open();
+      src.on("error", (e) => meter.destroy(e));
+      return src.pipe(meter);
+    };
     const res = await s.request({
-      method: "PUT", path: withDigest(location, desc.digest), scopes, signal: opts.signal, body: buf,
-      headers: { "Content-Type": "application/octet-stream", "Content-Length": buf.length },
+      method: "PUT", path: withDigest(location, desc.digest), scopes, signal: opts.signal, body,
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": desc.size },
     });
     if (res.statusCode !== 201) throw await responseError(`push blob ${desc.digest}`, res);
     await discard(res);
-    opts.onBytes?.(buf.length);
     return "pushed";
   }
 

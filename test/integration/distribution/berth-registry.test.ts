@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { htpasswdLine, serveRegistry } from "../../../src/registry/index.js";
+import { push, RegistryClient } from "../../../src/distribution/index.js";
 import { dataRoot, importImage, recorder } from "./helpers.js";
 
 type T = { after(fn: () => Promise<void>): void };
@@ -88,4 +89,30 @@ test("the bearer-token flow of berth registry: anonymous refused, credentials wo
   await assert.rejects(b.images.pull({ fromImage: `${addr}/secret/app` }), { kind: "unauthenticated" } as object);
   const p = await b.images.pull({ fromImage: `${addr}/secret/app`, auth });
   assert.equal(p.id, id);
+});
+
+test("chunked uploads and cross-repository mounts against berth registry", async (t) => {
+  const addr = await registry(t);
+  const a = await dataRoot(t);
+  const id = await importImage(a, `${addr}/src/app`, "v1", "chunky layer content\n".repeat(100));
+  const manifestDigest = a.images.manifestOf(id);
+  const chunked = new RegistryClient({ domain: addr, chunkSize: 100 });
+  const first = await push({ client: chunked, ref: { domain: addr, path: "src/app", tag: "v1" }, content: a.content, manifestDigest });
+  assert.equal(first.uploaded.length, 1);
+  const layer = first.uploaded[0]!;
+  const size = await chunked.blobSize("src/app", layer);
+  assert.equal(size, (await a.content.info(layer))?.size);
+
+  const mounted = recorder();
+  const second = await push({
+    client: new RegistryClient({ domain: addr }), ref: { domain: addr, path: "dst/app", tag: "v1" }, content: a.content, manifestDigest,
+    mountFrom: () => "src/app", progress: mounted.sink,
+  });
+  assert.deepEqual(second.mounted, [layer]);
+  assert.deepEqual(second.uploaded, []);
+  assert.ok(mounted.statuses().includes("Mounted from src/app"));
+  assert.equal(second.digest, first.digest);
+
+  const b = await dataRoot(t);
+  assert.equal((await b.images.pull({ fromImage: `${addr}/dst/app:v1` })).id, id);
 });
