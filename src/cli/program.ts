@@ -10,6 +10,9 @@ import { createRmiCommand } from "./commands/image/rm.js";
 import { createImportCommand } from "./commands/image/import.js";
 import { createSaveCommand } from "./commands/image/save.js";
 import { createLoadCommand } from "./commands/image/load.js";
+import { createPullCommand } from "./commands/image/pull.js";
+import { createPushCommand } from "./commands/image/push.js";
+import { createLoginCommand, createLogoutCommand } from "./commands/image/login.js";
 import { createVersionCommand } from "./commands/system/version.js";
 import { createInfoCommand } from "./commands/system/info.js";
 import { createEventsCommand } from "./commands/system/events.js";
@@ -32,6 +35,10 @@ export function buildProgram(cli: Cli): Command {
     .addCommand(createImportCommand(cli))
     .addCommand(createSaveCommand(cli))
     .addCommand(createLoadCommand(cli))
+    .addCommand(createPullCommand(cli))
+    .addCommand(createPushCommand(cli))
+    .addCommand(createLoginCommand(cli))
+    .addCommand(createLogoutCommand(cli))
     .addCommand(createEventsCommand(cli))
     .addCommand(createVersionCommand(cli))
     .addCommand(createInfoCommand(cli))

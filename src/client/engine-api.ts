@@ -48,6 +48,39 @@ export interface EngineApi {
   importImage(body: Readable, options?: ImageImportOptions): Promise<string>;
   /** Returns the lines the daemon reported ("Loaded image: …"). */
   loadImages(body: Readable, quiet?: boolean): Promise<string[]>;
+  /** POST /images/create?fromImage=: pull, calling `onMessage` for each progress message. */
+  pullImage?(image: string, options: RegistryTransferOptions): Promise<void>;
+  /** POST /images/{name}/push. */
+  pushImage?(name: string, options: RegistryTransferOptions): Promise<void>;
+  /** POST /auth: check credentials; resolves with the daemon's status text. */
+  login?(auth: RegistryAuth): Promise<string>;
   saveImages(names: readonly string[]): Promise<Readable>;
   events(options?: EventsOptions, signal?: AbortSignal): AsyncIterable<ClientEvent>;
+}
+
+/** Registry credentials as sent in X-Registry-Auth and to POST /auth (Docker's AuthConfig). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+}
+
+/** A progress message of a pull or push stream. */
+export interface TransferMessage {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message: string };
+  aux?: Record<string, unknown>;
+}
+
+/** Options of pullImage / pushImage. */
+export interface RegistryTransferOptions {
+  tag?: string | undefined;
+  platform?: string | undefined;
+  auth?: RegistryAuth | undefined;
+  onMessage?: ((m: TransferMessage) => void) | undefined;
 }

@@ -8,7 +8,7 @@ import { API_VERSION } from "../api/version.js";
 import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary, JsonMessage } from "../api/images.js";
 import type { EventMessage, InfoResponse, VersionResponse } from "../api/system.js";
 import { BerthError, type ErrorKind } from "../shared/errors.js";
-import type { ClientEvent, EngineApi, EventsOptions, ImageImportOptions, ImageListOptions } from "./engine-api.js";
+import type { ClientEvent, EngineApi, EventsOptions, ImageImportOptions, ImageListOptions, RegistryAuth, RegistryTransferOptions, TransferMessage } from "./engine-api.js";
 
 /** The default daemon address. */
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -190,6 +190,44 @@ export class EngineClient implements EngineApi {
     }), body, { "Content-Type": "application/x-tar" });
     const msgs = await this.progress(res);
     return msgs.map((m) => m.status ?? "").filter(Boolean).at(-1) ?? "";
+  }
+
+  /** Follow a JSON progress stream message by message; an `error` message becomes a DaemonError. */
+  private async followProgress(res: IncomingMessage, onMessage: ((m: TransferMessage) => void) | undefined): Promise<void> {
+    let rest = "";
+    const handle = (line: string): void => {
+      if (line.trim() === "") return;
+      const m = JSON.parse(line) as TransferMessage;
+      if (m.error !== undefined) throw new DaemonError(500, m.errorDetail?.message ?? m.error);
+      onMessage?.(m);
+    };
+    for await (const c of res as AsyncIterable<Buffer>) {
+      rest += c.toString("utf8");
+      const lines = rest.split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) handle(l);
+    }
+    handle(rest);
+  }
+
+  private static authHeader(auth: RegistryAuth | undefined): Record<string, string> {
+    return { "X-Registry-Auth": Buffer.from(JSON.stringify(auth ?? {})).toString("base64url") };
+  }
+
+  async pullImage(image: string, o: RegistryTransferOptions = {}): Promise<void> {
+    const res = await this.send("POST", this.path("/images/create", { fromImage: image, tag: o.tag, platform: o.platform }), undefined, EngineClient.authHeader(o.auth));
+    await this.followProgress(res, o.onMessage);
+  }
+
+  async pushImage(name: string, o: RegistryTransferOptions = {}): Promise<void> {
+    const res = await this.send("POST", this.path(`/images/${name}/push`, { tag: o.tag }), undefined, EngineClient.authHeader(o.auth));
+    await this.followProgress(res, o.onMessage);
+  }
+
+  async login(auth: RegistryAuth): Promise<string> {
+    const res = await this.send("POST", this.path("/auth"), JSON.stringify(auth), { "Content-Type": "application/json" });
+    const j = JSON.parse((await readAll(res)).toString("utf8")) as { Status?: string };
+    return j.Status ?? "";
   }
 
   async loadImages(body: Readable, quiet = true): Promise<string[]> {

@@ -49,7 +49,10 @@ export async function responseError(what: string, res: IncomingMessage): Promise
   const first = errs[0];
   const detail = first !== undefined
     ? `${first.code.toLowerCase().replace(/_/g, " ")}: ${first.message}`
-    : `status ${res.statusCode ?? 0}`;
+    : res.statusCode === 401 ? "unauthorized: authentication required"
+      : res.statusCode === 403 ? "denied: requested access to the resource is denied"
+        : res.statusCode === 404 ? "not found"
+          : `status ${res.statusCode ?? 0}`;
   const msg = `${what}: ${detail}`;
   switch (res.statusCode) {
     case 401: return unauthenticated(msg);

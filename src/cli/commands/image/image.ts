@@ -9,6 +9,8 @@ import { createRmiCommand } from "./rm.js";
 import { createImportCommand } from "./import.js";
 import { createSaveCommand } from "./save.js";
 import { createLoadCommand } from "./load.js";
+import { createPullCommand } from "./pull.js";
+import { createPushCommand } from "./push.js";
 
 /** The `image` command group. */
 export function createImageCommand(cli: Cli): Command {
@@ -21,5 +23,7 @@ export function createImageCommand(cli: Cli): Command {
     .addCommand(createRmiCommand(cli, "rm").alias("remove"))
     .addCommand(createImportCommand(cli))
     .addCommand(createSaveCommand(cli))
-    .addCommand(createLoadCommand(cli));
+    .addCommand(createLoadCommand(cli))
+    .addCommand(createPullCommand(cli))
+    .addCommand(createPushCommand(cli));
 }
