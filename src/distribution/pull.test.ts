@@ -224,10 +224,12 @@ test("layers download concurrently, at most three at a time", async (t) => {
   reg.opts.stall = new Set(img.layers);
   const client = new RegistryClient({ domain: reg.domain });
   const ac = new AbortController();
-  const p = pull({ client, ref: { domain: reg.domain, path: "wide" }, sink, signal: ac.signal });
+  const msgs: JsonMessage[] = [];
+  const p = pull({ client, ref: { domain: reg.domain, path: "wide" }, sink, signal: ac.signal, progress: (m) => msgs.push(m) });
   await new Promise((r) => setTimeout(r, 300));
   const started = reg.log.filter((l) => l.startsWith("GET ") && img.layers.some((d) => l.endsWith(d)));
   assert.equal(started.length, 3);
+  assert.deepEqual(msgs.filter((m) => m.status === "Waiting").map((m) => m.id), [img.layers[3]!.slice(7, 19), img.layers[4]!.slice(7, 19)]);
   ac.abort();
   await assert.rejects(p);
 });

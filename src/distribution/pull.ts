@@ -124,9 +124,13 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const abort = new AbortController();
   const onAbort = (): void => abort.abort();
   opts.signal?.addEventListener("abort", onAbort);
-  const limit = limiter(opts.concurrency ?? 3);
+  const concurrency = opts.concurrency ?? 3;
+  let queued = 0;
+  const limit = limiter(concurrency);
   const downloads: Array<Promise<void>> = manifest.layers.map((l, i) => {
     if (present[i] === true) return Promise.resolve();
+    // Layers beyond the first `concurrency` wait for a slot, as docker reports them.
+    if (queued++ >= concurrency) progress({ status: "Waiting", id: shortDigest(l.digest) });
     return limit(async () => {
       abort.signal.throwIfAborted();
       const id = shortDigest(l.digest);
