@@ -36,6 +36,8 @@ export interface ImageServiceDeps {
   usedBy?: ImageUsers;
   /** @default Date.now */
   now?: () => number;
+  /** daemon.json `insecure-registries` and `registry-mirrors` for pull, push and login. */
+  registry?: { insecureRegistries?: readonly string[]; mirrors?: readonly string[] };
 }
 
 /** Options for `list`. */
@@ -596,22 +598,26 @@ export class ImageService {
     return this.resolve(name).manifestDigest;
   }
 
+  private withRegistry<T extends { registry?: PullImageOptions["registry"] }>(opts: T): T {
+    return opts.registry === undefined && this.d.registry !== undefined ? { ...opts, registry: this.d.registry } : opts;
+  }
+
   /** POST /images/create?fromImage=: pull through distribution/. */
   async pull(opts: PullImageOptions): Promise<{ id: string; digest: string; ref: string }> {
     const { pullImage } = await import("./pull.js");
-    return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, opts);
+    return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, this.withRegistry(opts));
   }
 
   /** POST /auth: check registry credentials through distribution/. */
   async login(auth: LoginAuth): Promise<{ Status: string; IdentityToken: string }> {
     const { loginRegistry } = await import("./pull.js");
-    return loginRegistry(auth);
+    return loginRegistry(auth, this.d.registry);
   }
 
   /** POST /images/{name}/push: push through distribution/. */
   async push(opts: PushImageOptions): Promise<{ digest: string; size: number }> {
     const { pushImage } = await import("./pull.js");
-    return pushImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, opts);
+    return pushImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, this.withRegistry(opts));
   }
 
   has(ref: string): boolean {

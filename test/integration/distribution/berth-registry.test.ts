@@ -116,3 +116,17 @@ test("chunked uploads and cross-repository mounts against berth registry", async
   const b = await dataRoot(t);
   assert.equal((await b.images.pull({ fromImage: `${addr}/dst/app:v1` })).id, id);
 });
+
+test("Docker Hub names are pulled from a configured mirror (berth registry on loopback)", async (t) => {
+  const addr = await registry(t);
+  const a = await dataRoot(t);
+  const id = await importImage(a, `${addr}/library/mirrored`, "latest", "from the mirror\n");
+  await a.images.push({ name: `${addr}/library/mirrored:latest` });
+  const b = await dataRoot(t, { mirrors: [`http://${addr}`] });
+  const pulled = recorder();
+  const p = await b.images.pull({ fromImage: "mirrored", progress: pulled.sink });
+  assert.equal(p.id, id);
+  assert.equal(pulled.statuses()[0], "Pulling from library/mirrored");
+  assert.equal(pulled.statuses().at(-1), "Status: Downloaded newer image for mirrored:latest");
+  assert.deepEqual((await b.images.inspect("mirrored")).RepoTags, ["mirrored:latest"]);
+});

@@ -21,13 +21,13 @@ export interface DataRoot {
 }
 
 /** Open a fresh data root; removed after the test. */
-export async function dataRoot(t: { after(fn: () => Promise<void>): void }): Promise<DataRoot> {
+export async function dataRoot(t: { after(fn: () => Promise<void>): void }, registry?: { mirrors?: string[]; insecureRegistries?: string[] }): Promise<DataRoot> {
   const root = await mkdtemp(join(tmpdir(), "berth-dist-it-"));
   t.after(() => rm(root, { recursive: true, force: true }));
   const host = new NativeHost();
   const layers = await OverlayStore.open(join(root, "overlay"), host);
   const content = await ContentStore.open(join(root, "content"));
-  const images = await ImageService.open({ content, layers, events: new EventBus(), recordsDir: join(root, "images"), tmpDir: join(root, "tmp") });
+  const images = await ImageService.open({ content, layers, events: new EventBus(), recordsDir: join(root, "images"), tmpDir: join(root, "tmp"), ...(registry !== undefined ? { registry } : {}) });
   return { root, content, layers, images };
 }
 
