@@ -233,3 +233,12 @@ test("layers download concurrently, at most three at a time", async (t) => {
   ac.abort();
   await assert.rejects(p);
 });
+
+test("blob GETs redirected to storage are followed without registry credentials", async (t) => {
+  const { reg, content, sink } = await setup(t, await startFakeRegistry({ auth: "bearer", redirectBlobs: true }));
+  const img = addImage(reg, "app", "latest", ["one", "two"]);
+  const client = new RegistryClient({ domain: reg.domain, auth: { username: "user", password: "pass" } });
+  await pull({ client, ref: { domain: reg.domain, path: "app" }, sink });
+  for (const d of img.layers) assert.equal(await content.has(d), true);
+  assert.ok(reg.log.includes(`GET /storage/${img.layers[0]}`));
+});

@@ -10,7 +10,7 @@ import { digestOf } from "../store/content/content-store.js";
 import { endpointsFor, type RegistryConfig } from "./endpoints.js";
 import type { AuthConfig } from "./credentials.js";
 import { invalidArgument, unauthenticated, unavailable, BerthError } from "./errors.js";
-import { discard, readBody } from "./http.js";
+import { discard, readBody, send } from "./http.js";
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from "./media-types.js";
 import { RegistrySession, responseError, type RegistryRequest } from "./session.js";
 
@@ -154,7 +154,17 @@ export class RegistryClient {
    * byte count. A wrong Content-Length, size or digest fails and stores nothing.
    */
   async fetchBlob(repo: string, desc: Descriptor, content: ContentStore, onBytes?: (n: number) => void, signal?: AbortSignal): Promise<Descriptor> {
-    const res = await this.pullRequest({ method: "GET", path: `/v2/${repo}/blobs/${desc.digest}`, scopes: [pullScope(repo)], signal }, (s) => s === 200);
+    let res = await this.pullRequest({ method: "GET", path: `/v2/${repo}/blobs/${desc.digest}`, scopes: [pullScope(repo)], signal }, (s) => s === 200 || isRedirect(s));
+    // Registries often redirect blob GETs to storage (S3, a CDN); that request carries no
+    // registry credentials, as distribution's client drops them on redirect.
+    for (let hops = 0; isRedirect(res.statusCode ?? 0); hops++) {
+      const loc = res.headers.location;
+      await discard(res);
+      if (loc === undefined || hops >= 5) throw unavailable(`fetch blob ${desc.digest}: too many or empty redirects`);
+      const url = new URL(loc, this.sessions[this.current]?.base);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw unavailable(`fetch blob ${desc.digest}: redirect to "${loc}"`);
+      res = await send({ method: "GET", url, headers: { "User-Agent": "berth" }, signal });
+    }
     if (res.statusCode !== 200) throw await responseError(`fetch blob ${desc.digest}`, res);
     const declared = res.headers["content-length"];
     if (declared !== undefined && Number(declared) !== desc.size) {
@@ -269,6 +279,10 @@ export class RegistryClient {
     }
     return digest;
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 function withDigest(location: string, digest: string): string {

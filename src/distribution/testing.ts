@@ -20,6 +20,8 @@ export interface FakeRegistryOptions {
   wrongLength?: Set<string>;
   /** Blobs that send half their bytes and then hang. */
   stall?: Set<string>;
+  /** Blob GETs answer 307 to `/storage/<digest>`, served without auth. */
+  redirectBlobs?: boolean;
   /** "basic" or "bearer" requires credentials user:pass. */
   auth?: "basic" | "bearer";
 }
@@ -66,6 +68,16 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
       res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }));
       return;
     }
+    const sm = /^\/storage\/(sha256:[a-f0-9]{64})$/.exec(url.pathname);
+    if (sm !== null) {
+      const data = blobs.get(sm[1] as string);
+      if (data === undefined || req.headers.authorization !== undefined) {
+        res.writeHead(403).end();
+        return;
+      }
+      res.writeHead(200, { "Content-Length": data.length }).end(data);
+      return;
+    }
     if (!authorized(req)) {
       const addr = server.address() as AddressInfo;
       const m = /^\/v2\/(.+)\/(?:manifests|blobs)\//.exec(url.pathname);
@@ -97,6 +109,10 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
       let data = blobs.get(d);
       if (data === undefined) {
         res.writeHead(404, { "Content-Type": "application/json" }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}');
+        return;
+      }
+      if (opts.redirectBlobs === true && req.method === "GET") {
+        res.writeHead(307, { Location: `/storage/${d}` }).end();
         return;
       }
       if (opts.corrupt?.has(d) === true) data = Buffer.from(data.map((b) => b ^ 0xff));
