@@ -54,7 +54,7 @@ export class ContainerClient {
   }
 
   /** One request; resolves with status and body, rejects with DaemonError on >= 400. */
-  private call(method: string, p: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  private call(method: string, p: string, body?: unknown, unref = false): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
       const req = request({ ...this.base, method, path: p, headers: text !== undefined ? { "Content-Type": "application/json" } : {} }, (res) => {
@@ -69,6 +69,8 @@ export class ContainerClient {
         res.on("error", reject);
       });
       req.on("error", (e: NodeJS.ErrnoException) => reject(this.unavailable(e)));
+      // A best-effort call (resize) must not keep the CLI alive after its work is done.
+      if (unref) req.on("socket", (s) => s.unref());
       req.end(text);
     });
   }
@@ -155,7 +157,7 @@ export class ContainerClient {
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
-    await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/resize`, { h: String(height), w: String(width) }));
+    await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/resize`, { h: String(height), w: String(width) }), undefined, true);
   }
 
   /** GET logs as a stream (multiplexed unless the container has a TTY). */
@@ -246,7 +248,7 @@ export class ContainerClient {
   }
 
   async execResize(execId: string, height: number, width: number): Promise<void> {
-    await this.call("POST", this.path(`/exec/${encodeURIComponent(execId)}/resize`, { h: String(height), w: String(width) }));
+    await this.call("POST", this.path(`/exec/${encodeURIComponent(execId)}/resize`, { h: String(height), w: String(width) }), undefined, true);
   }
 }
 

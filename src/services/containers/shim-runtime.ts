@@ -186,7 +186,10 @@ export class ShimRuntime implements ContainerRuntime {
     return {
       pid: 0, stdout, stderr, stdin, exited,
       resize: async (h, w) => {
-        if (io.terminal) await client.resize(h, w);
+        if (!io.terminal) return;
+        // A shim that is exiting may never answer: resize is best effort.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([client.resize(h, w), new Promise<void>((r) => { timer = setTimeout(r, 2000); })]).finally(() => clearTimeout(timer));
       },
     };
   }
