@@ -89,3 +89,13 @@ test("a registry token from X-Registry-Auth is sent as is", async (t) => {
   await assert.rejects(c.getManifest("app", "latest"), { kind: "unauthenticated" } as object);
   assert.equal(c.tokenRequests, 0);
 });
+
+test("an identity token is exchanged as an OAuth2 refresh token", async (t) => {
+  const reg = await startFakeRegistry({ auth: "bearer" });
+  t.after(() => reg.close());
+  addImage(reg, "app", "latest", ["l"]);
+  const ok = new RegistryClient({ domain: reg.domain, auth: { identitytoken: "refresh-me" } });
+  await ok.getManifest("app", "latest");
+  assert.ok(reg.log.includes("POST /token"));
+  await assert.rejects(new RegistryClient({ domain: reg.domain, auth: { identitytoken: "stale" } }).getManifest("app", "latest"), { kind: "unauthenticated" } as object);
+});

@@ -108,13 +108,24 @@ export class RegistrySession {
       throw unauthenticated(`fetch token: invalid realm "${realm}"`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw unauthenticated(`fetch token: invalid realm "${realm}"`);
-    if (ch.params.service !== undefined) url.searchParams.set("service", ch.params.service);
-    for (const s of scopes) url.searchParams.append("scope", s);
     const headers: Record<string, string> = { "User-Agent": this.userAgent };
-    const basic = this.basicHeader();
-    if (basic !== undefined) headers.Authorization = basic;
     this.tokenRequests++;
-    const res = await send({ method: "GET", url, headers, signal });
+    let res;
+    if (this.auth.identitytoken !== undefined) {
+      // An identity token from a previous login is an OAuth2 refresh token (distribution's
+      // token spec, "oauth.md"): POST the form instead of GET with Basic.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: this.auth.identitytoken, client_id: "berth" });
+      if (ch.params.service !== undefined) form.set("service", ch.params.service);
+      if (scopes.length > 0) form.set("scope", scopes.join(" "));
+      const body = Buffer.from(form.toString());
+      res = await send({ method: "POST", url, headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded", "Content-Length": body.length }, body, signal });
+    } else {
+      if (ch.params.service !== undefined) url.searchParams.set("service", ch.params.service);
+      for (const s of scopes) url.searchParams.append("scope", s);
+      const basic = this.basicHeader();
+      if (basic !== undefined) headers.Authorization = basic;
+      res = await send({ method: "GET", url, headers, signal });
+    }
     if (res.statusCode !== 200) {
       const err = await responseError("fetch token", res);
       if (res.statusCode === 401 || res.statusCode === 403) throw unauthenticated(`${err.message}`, err);

@@ -58,6 +58,21 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://x");
     log.push(`${req.method} ${url.pathname}${url.search}`);
+    if (url.pathname === "/token" && req.method === "POST") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString());
+        if (form.get("grant_type") !== "refresh_token" || form.get("refresh_token") !== "refresh-me") {
+          res.writeHead(401, { "Content-Type": "application/json" }).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad refresh token"}]}');
+          return;
+        }
+        const token = `t${++tokenCount}`;
+        tokens.set(token, form.get("scope") ?? "");
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      });
+      return;
+    }
     if (url.pathname === "/token") {
       if (req.headers.authorization !== `Basic ${Buffer.from("user:pass").toString("base64")}`) {
         res.writeHead(401, { "Content-Type": "application/json" }).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}');
