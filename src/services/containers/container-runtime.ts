@@ -36,6 +36,8 @@ export interface Task {
   readonly stdin: Writable | undefined;
   /** Exit status (128+n when killed by signal n). */
   readonly exited: Promise<number>;
+  /** After `exited` settled: whether the kernel OOM-killed it (false when unknown). */
+  oomKilled?(): boolean;
   /** Resize the terminal (no-op when the implementation cannot). */
   resize(height: number, width: number): Promise<void>;
 }

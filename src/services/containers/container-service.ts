@@ -512,7 +512,7 @@ export class ContainerService {
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
     live.task = undefined;
     rec.State = {
-      ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code,
+      ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: task.oomKilled?.() ?? false,
       FinishedAt: new Date(this.now()).toISOString(),
     };
     await this.store.save(rec).catch((err: unknown) => this.log.error({ err, container: rec.ID }, "save container record"));

@@ -116,8 +116,13 @@ export class ShimRuntime implements ContainerRuntime {
       });
       rmSync(stateDir, { recursive: true, force: true });
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const mem = this.layout().controllers.get("memory");
+      const memProcs = mem !== undefined ? procsFiles.find((f) => f.startsWith(`${mem.mountPoint}/`)) : undefined;
+      const oomFile = mem !== undefined && memProcs !== undefined
+        ? join(dirname(memProcs), mem.version === 1 ? "memory.oom_control" : "memory.events") : undefined;
       const started = await startShim({
         id, stateDir, logPath: this.logPath(id), logDriver: "json-file", terminal: io.terminal, openStdin: io.stdin, plan,
+        ...(oomFile !== undefined ? { oomFile } : {}),
       });
       pid = started.pid;
       const st = procStat(pid);
@@ -182,9 +187,17 @@ export class ShimRuntime implements ContainerRuntime {
         },
       })
       : undefined;
-    const exited = client.wait().then((s) => s.exitCode, () => readExitFile(this.stateDir(id))?.exitCode ?? 255);
+    let oom = false;
+    const exited = client.wait().then((s) => {
+      oom = s.oomKilled;
+      return s.exitCode;
+    }, () => {
+      const e = readExitFile(this.stateDir(id));
+      oom = e?.oomKilled ?? false;
+      return e?.exitCode ?? 255;
+    });
     return {
-      pid: 0, stdout, stderr, stdin, exited,
+      pid: 0, stdout, stderr, stdin, exited, oomKilled: () => oom,
       resize: async (h, w) => {
         if (!io.terminal) return;
         // A shim that is exiting may never answer: resize is best effort.

@@ -89,6 +89,10 @@ test("docker run resource and security flags land in the container", async (t) =
   const d = await startDaemon(t);
   const mem = await d.docker(["run", "--rm", "--memory", "64m", "busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]);
   assert.equal(mem.stdout.trim(), String(64 * 1024 * 1024), mem.stderr);
+  const oom = await d.docker(["run", "--name", "oom", "--memory", "8m", "--memory-swap", "8m", "busybox", "sh", "-c", "tail /dev/zero"]);
+  assert.equal(oom.code, 137);
+  assert.equal((await d.docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "oom"])).stdout, "true 137\n");
+  assert.equal((await d.docker(["rm", "oom"])).code, 0);
   const ro = await d.docker(["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
   assert.notEqual(ro.code, 0);
   assert.match(ro.stderr, /Read-only file system/);
