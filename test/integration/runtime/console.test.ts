@@ -21,7 +21,8 @@ function receiver(t: { after: (fn: () => void) => void }, socketPath: string): {
   });
   let out = "";
   child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const output = new Promise<string>((resolve) => child.on("exit", () => resolve(out.replace(/\r/g, ""))));
+  // "close", not "exit": exit can come before the last of stdout has been read.
+  const output = new Promise<string>((resolve) => child.on("close", () => resolve(out.replace(/\r/g, ""))));
   const ready = (async () => {
     for (let i = 0; i < 500 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 10));
   })();
