@@ -1,7 +1,6 @@
 /**
  * The composition root: stores → services → API server, constructed explicitly and passed
- * down (no module singletons). Containers arrive with a later issue; until then nothing
- * uses an image and the container counts are zero.
+ * down (no module singletons).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
