@@ -14,6 +14,7 @@ test("loadConfig() uses dockerd-like defaults without a config file", async () =
   assert.deepEqual(c, {
     dataRoot: "/var/lib/berth", execRoot: "/run/berth", hosts: ["unix:///run/berth/berth.sock"],
     logLevel: "info", pidfile: undefined, configFile: "/etc/berth/daemon.json",
+    insecureRegistries: [], registryMirrors: [],
   });
 });
 
@@ -46,4 +47,18 @@ test("lockDataRoot() refuses a live owner and takes over a stale lock", async (t
   assert.equal((await readFile(join(d, "berthd.lock"), "utf8")).trim(), String(process.pid));
   await lock.release();
   await assert.rejects(readFile(join(d, "berthd.lock")));
+});
+
+test("loadConfig() reads insecure-registries and registry-mirrors from daemon.json or flags", async () => {
+  const c = await loadConfig({}, async () => JSON.stringify({
+    "insecure-registries": ["registry.local:5000", "10.0.0.0/8"], "registry-mirrors": ["http://127.0.0.1:5000/"],
+  }));
+  assert.deepEqual(c.insecureRegistries, ["registry.local:5000", "10.0.0.0/8"]);
+  assert.deepEqual(c.registryMirrors, ["http://127.0.0.1:5000"]);
+  const f = await loadConfig({ insecureRegistry: ["a:1"], registryMirror: ["https://m.example"] }, noFile);
+  assert.deepEqual([f.insecureRegistries, f.registryMirrors], [["a:1"], ["https://m.example"]]);
+  await assert.rejects(loadConfig({ registryMirror: ["ftp://m"] }, noFile), /invalid mirror: unsupported scheme "ftp"/);
+  await assert.rejects(loadConfig({ registryMirror: ["http://m/v2"] }, noFile), /invalid mirror: path, query, or fragment/);
+  await assert.rejects(loadConfig({}, async () => '{"registry-mirrors":"http://m"}'), /"registry-mirrors" must be a list of strings/);
+  await assert.rejects(loadConfig({ insecureRegistry: ["x"] }, async () => '{"insecure-registries":["y"]}'), /specified both as a flag and in the configuration file: insecure-registries/);
 });

@@ -14,6 +14,10 @@ export interface DaemonConfig {
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   pidfile: string | undefined;
   configFile: string;
+  /** Registries reached over plain http ("host:port", "host" or a CIDR); loopback always is. */
+  insecureRegistries: string[];
+  /** Mirror URLs tried before Docker Hub. */
+  registryMirrors: string[];
 }
 
 /** Flags as parsed from the command line (undefined = not given). */
@@ -24,6 +28,8 @@ export interface DaemonFlags {
   logLevel?: string | undefined;
   pidfile?: string | undefined;
   configFile?: string | undefined;
+  insecureRegistry?: string[] | undefined;
+  registryMirror?: string[] | undefined;
 }
 
 export const DEFAULT_CONFIG_FILE = "/etc/berth/daemon.json";
@@ -37,7 +43,11 @@ const FILE_KEYS: Record<string, keyof DaemonFlags> = {
   hosts: "host",
   "log-level": "logLevel",
   pidfile: "pidfile",
+  "insecure-registries": "insecureRegistry",
+  "registry-mirrors": "registryMirror",
 };
+/** Keys whose value is a list of strings. */
+const LIST_FIELDS: ReadonlySet<keyof DaemonFlags> = new Set(["host", "insecureRegistry", "registryMirror"]);
 
 /**
  * Merge flags and the config file. A missing file is fine only when it is the default one.
@@ -69,9 +79,9 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
       both.push(key);
       continue;
     }
-    if (field === "host") {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw invalidArgument(`config file "${configFile}": "hosts" must be a list of strings`);
-      merged.host = value as string[];
+    if (LIST_FIELDS.has(field)) {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw invalidArgument(`config file "${configFile}": "${key}" must be a list of strings`);
+      merged[field] = value as never;
     } else {
       if (typeof value !== "string") throw invalidArgument(`config file "${configFile}": "${key}" must be a string`);
       merged[field] = value as never;
@@ -89,5 +99,22 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
     logLevel: level as DaemonConfig["logLevel"],
     pidfile: merged.pidfile,
     configFile,
+    insecureRegistries: merged.insecureRegistry ?? [],
+    registryMirrors: (merged.registryMirror ?? []).map(validateMirror),
   };
+}
+
+/** A mirror must be an http(s) URL without a path, as dockerd requires; returned without a trailing slash. */
+function validateMirror(mirror: string): string {
+  let url: URL;
+  try {
+    url = new URL(mirror);
+  } catch {
+    throw invalidArgument(`invalid mirror: "${mirror}" is not a valid URI`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw invalidArgument(`invalid mirror: unsupported scheme "${url.protocol.replace(/:$/, "")}" in "${mirror}"`);
+  }
+  if (url.pathname !== "/" && url.pathname !== "") throw invalidArgument(`invalid mirror: path, query, or fragment at end of the URI "${mirror}"`);
+  return `${url.protocol}//${url.host}`;
 }

@@ -23,6 +23,8 @@ Options:
   -l, --log-level string     trace, debug, info, warn, error, fatal (default "info")
   -p, --pidfile string       write the daemon's pid to this file
       --config-file string   daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
+      --insecure-registry list  registry reached over plain http (host[:port] or CIDR; repeatable)
+      --registry-mirror list    preferred Docker Hub mirror URL (repeatable)
   -h, --help                 print usage
   -v, --version              print version information and quit
 `;
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
       "log-level": { type: "string", short: "l" },
       pidfile: { type: "string", short: "p" },
       "config-file": { type: "string" },
+      "insecure-registry": { type: "string", multiple: true },
+      "registry-mirror": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
     logLevel: values["log-level"],
     pidfile: values.pidfile,
     configFile: values["config-file"],
+    insecureRegistry: values["insecure-registry"],
+    registryMirror: values["registry-mirror"],
   };
   const config = await loadConfig(opts);
   const log = pino({ level: config.logLevel, base: { pid: process.pid } }, destination(2));

@@ -16,6 +16,8 @@ export interface InfoSources {
   containers(): { total: number; running: number; paused: number; stopped: number };
   eventListeners(): number;
   debug: boolean;
+  /** daemon.json `insecure-registries` and `registry-mirrors`, shown as dockerd shows them. */
+  registry?: { insecureRegistries: readonly string[]; mirrors: readonly string[] };
 }
 
 const BUILD_TIME = new Date().toISOString();
@@ -113,13 +115,7 @@ export function createSystemBackend(src: InfoSources): SystemBackend {
         NCPU: os.availableParallelism(),
         MemTotal: os.totalmem(),
         IndexServerAddress: "https://index.docker.io/v1/",
-        RegistryConfig: {
-          AllowNondistributableArtifactsCIDRs: null,
-          AllowNondistributableArtifactsHostnames: null,
-          InsecureRegistryCIDRs: ["127.0.0.0/8"],
-          IndexConfigs: { "docker.io": { Name: "docker.io", Mirrors: [], Secure: true, Official: true } },
-          Mirrors: null,
-        },
+        RegistryConfig: registryConfig(src.registry),
         GenericResources: null,
         HttpProxy: "",
         HttpsProxy: "",
@@ -141,5 +137,22 @@ export function createSystemBackend(src: InfoSources): SystemBackend {
         Warnings: null,
       };
     },
+  };
+}
+
+/** `/info` RegistryConfig as dockerd builds it: CIDRs apart, hostnames as insecure index configs, mirrors with a slash. */
+function registryConfig(r: InfoSources["registry"]): InfoResponse["RegistryConfig"] {
+  const insecure = r?.insecureRegistries ?? [];
+  const mirrors = (r?.mirrors ?? []).map((m) => (m.endsWith("/") ? m : `${m}/`));
+  const cidrs = ["127.0.0.0/8", ...insecure.filter((e) => /^[0-9.]+\/\d+$/.test(e) && e !== "127.0.0.0/8")];
+  const index: InfoResponse["RegistryConfig"]["IndexConfigs"] = {};
+  for (const host of insecure.filter((e) => !/^[0-9.]+\/\d+$/.test(e))) index[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+  index["docker.io"] = { Name: "docker.io", Mirrors: mirrors, Secure: true, Official: true };
+  return {
+    AllowNondistributableArtifactsCIDRs: null,
+    AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: cidrs,
+    IndexConfigs: index,
+    Mirrors: mirrors.length > 0 ? mirrors : null,
   };
 }

@@ -56,7 +56,10 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const events = new EventBus();
   // Late-bound: the image service asks the container service whether an image is in use.
   let containers: ContainerService | undefined;
-  const images = await ImageService.open({ content, layers, events, recordsDir: join(root, "images"), tmpDir, usedBy: (id) => containers?.usedBy(id) });
+  const images = await ImageService.open({ content, layers, events, recordsDir: join(root, "images"), tmpDir,
+    usedBy: (id) => containers?.usedBy(id),
+    registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
+  });
   if (o.seed ?? true) {
     const t0 = Date.now();
     try {
@@ -86,6 +89,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     containers: () => ctrs.counts(),
     eventListeners: () => events.listenerCount,
     debug: config.logLevel === "debug" || config.logLevel === "trace",
+    registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
   });
   const server = createServer({ system, images, events, containers: ctrs }, log);
   return {

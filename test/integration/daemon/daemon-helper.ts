@@ -88,10 +88,10 @@ export function spawnDaemon(dir: string, dataRoot: string, socket: string, extra
 }
 
 /** Start berthd for this test; it is killed and its directory removed after the test. */
-export async function startDaemon(t: T): Promise<TestDaemon> {
+export async function startDaemon(t: T, opts: { daemonJson?: Record<string, unknown> } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), "berth-it-"));
   const { writeFile } = await import("node:fs/promises");
-  await writeFile(join(dir, "daemon.json"), "{}");
+  await writeFile(join(dir, "daemon.json"), JSON.stringify(opts.daemonJson ?? {}));
   const dataRoot = join(dir, "data");
   const socket = join(dir, "berth.sock");
   const child = spawnDaemon(dir, dataRoot, socket);

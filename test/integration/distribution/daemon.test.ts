@@ -92,3 +92,26 @@ test("docker login stores credentials; pushes then authenticate", async (t) => {
   });
   assert.equal(allowed, 200);
 });
+
+test("daemon.json registry-mirrors: docker info lists the mirror and a Docker Hub name is pulled from it", async (t) => {
+  const addr = await registry(t, false);
+  const d = await startDaemon(t, { daemonJson: { "registry-mirrors": [`http://${addr}`], "insecure-registries": ["registry.test:5000", "10.99.0.0/16"] } });
+  // Prove the configuration first: the pull below must never fall through to docker.io.
+  const info = await d.docker(["info", "--format", "{{json .RegistryConfig}}"]);
+  assert.equal(info.code, 0, info.stderr);
+  const rc = JSON.parse(info.stdout) as { Mirrors: string[]; InsecureRegistryCIDRs: string[]; IndexConfigs: Record<string, { Secure: boolean; Mirrors: string[] }> };
+  assert.deepEqual(rc.Mirrors, [`http://${addr}/`]);
+  assert.deepEqual(rc.IndexConfigs["docker.io"]?.Mirrors, [`http://${addr}/`]);
+  assert.deepEqual(rc.InsecureRegistryCIDRs, ["127.0.0.0/8", "10.99.0.0/16"]);
+  assert.equal(rc.IndexConfigs["registry.test:5000"]?.Secure, false);
+
+  const onMirror = `${addr}/library/busybox:mirrored`;
+  assert.equal((await d.docker(["tag", "busybox", onMirror])).code, 0);
+  const push = await d.docker(["push", onMirror]);
+  assert.equal(push.code, 0, push.stderr);
+  assert.equal((await d.docker(["rmi", onMirror])).code, 0);
+  const pull = await d.docker(["pull", "busybox:mirrored"]);
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.match(pull.stdout, /Status: (Downloaded newer image|Image is up to date) for busybox:mirrored/);
+  assert.equal((await d.docker(["image", "inspect", "-f", "{{.Id}}", "busybox:mirrored"])).code, 0);
+});
