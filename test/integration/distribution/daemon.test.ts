@@ -115,3 +115,28 @@ test("daemon.json registry-mirrors: docker info lists the mirror and a Docker Hu
   assert.match(pull.stdout, /Status: (Downloaded newer image|Image is up to date) for busybox:mirrored/);
   assert.equal((await d.docker(["image", "inspect", "-f", "{{.Id}}", "busybox:mirrored"])).code, 0);
 });
+
+test("run of an image that is not local pulls it first (docker run and berth run)", async (t) => {
+  const addr = await registry(t, false);
+  const d = await startDaemon(t);
+  const ref = `${addr}/it/runpull:1`;
+  assert.equal((await d.docker(["tag", "busybox", ref])).code, 0);
+  assert.equal((await d.docker(["push", ref])).code, 0);
+  assert.equal((await d.docker(["rmi", ref])).code, 0);
+
+  const viaDocker = await d.docker(["run", "--rm", ref, "echo", "pulled and ran"]);
+  assert.equal(viaDocker.code, 0, viaDocker.stderr);
+  assert.equal(viaDocker.stdout, "pulled and ran\n");
+  assert.match(viaDocker.stderr, new RegExp(`Unable to find image '${ref}' locally`));
+
+  assert.equal((await d.docker(["rmi", ref])).code, 0);
+  const viaBerth = await d.berth(["run", "--rm", ref, "sh", "-c", "echo berth pulled; exit 3"]);
+  assert.equal(viaBerth.code, 3, viaBerth.stderr);
+  assert.equal(viaBerth.stdout, "berth pulled\n");
+  assert.match(viaBerth.stderr, new RegExp(`Unable to find image '${ref}' locally`));
+  assert.match(viaBerth.stderr, /Status: Downloaded newer image for /);
+
+  const missing = await d.berth(["run", "--rm", `${addr}/it/absent:1`, "true"]);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /manifest unknown/);
+});

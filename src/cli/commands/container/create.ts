@@ -2,11 +2,13 @@
 import { Command } from "commander";
 import type { Cli } from "../../cli.js";
 import { containers } from "./client.js";
+import { createOrPull } from "./create-or-pull.js";
 import { addCreateFlags, createBody, type CreateFlags } from "./create-options.js";
 
 /** Run `create`: print the new id. */
 export async function runCreate(cli: Cli, image: string, args: readonly string[], f: CreateFlags): Promise<void> {
-  const r = await containers(cli).create(createBody(image, args, { ...f, detach: true }), f.name);
+  const c = containers(cli);
+  const r = await createOrPull(cli, image, () => c.create(createBody(image, args, { ...f, detach: true }), f.name));
   cli.out.write(`${r.Id}\n`);
 }
 

@@ -6,6 +6,7 @@ import { containers } from "./client.js";
 import { addCreateFlags, createBody, type CreateFlags } from "./create-options.js";
 import { pumpAttached } from "./attach-io.js";
 import { StatusError } from "./exit-status.js";
+import { createOrPull } from "./create-or-pull.js";
 
 /** docker's runStartContainerErr: 127/126 for exec failures, else 125. */
 export function startErrorStatus(err: unknown): StatusError {
@@ -21,7 +22,7 @@ export async function runRun(cli: Cli, image: string, args: readonly string[], f
   const c = containers(cli);
   let id: string;
   try {
-    id = (await c.create(createBody(image, args, f), f.name)).Id;
+    id = (await createOrPull(cli, image, () => c.create(createBody(image, args, f), f.name))).Id;
   } catch (err) {
     throw startErrorStatus(err);
   }
