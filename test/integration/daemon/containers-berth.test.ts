@@ -25,7 +25,8 @@ test("berth run: output, exit codes, stdin, flags, errors", async (t) => {
   const missing = await d.berth(["run", "--rm", "busybox", "nope"]);
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /executable file not found/);
-  const noImage = await d.berth(["run", "--rm", "no-such-image"]);
+  // --pull never: a missing image must not make the test reach out to Docker Hub.
+  const noImage = await d.berth(["run", "--rm", "--pull", "never", "no-such-image"]);
   assert.equal(noImage.code, 125);
   assert.match(noImage.stderr, /No such image: no-such-image/);
   const badName = await d.berth(["create", "--name", "a b", "busybox"]);

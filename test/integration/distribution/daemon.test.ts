@@ -139,4 +139,16 @@ test("run of an image that is not local pulls it first (docker run and berth run
   const missing = await d.berth(["run", "--rm", `${addr}/it/absent:1`, "true"]);
   assert.equal(missing.code, 125);
   assert.match(missing.stderr, /manifest unknown/);
+
+  const always = await d.berth(["run", "--rm", "--pull", "always", ref, "true"]);
+  assert.equal(always.code, 0, always.stderr);
+  assert.match(always.stderr, /Status: Image is up to date for /);
+  assert.equal((await d.docker(["rmi", ref])).code, 0);
+  const never = await d.berth(["run", "--rm", "--pull", "never", ref, "true"]);
+  assert.equal(never.code, 125);
+  assert.match(never.stderr, /No such image: /);
+  assert.doesNotMatch(never.stderr, /Unable to find image/);
+  const bad = await d.berth(["create", "--pull", "sometimes", ref]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /invalid pull option: 'sometimes'/);
 });

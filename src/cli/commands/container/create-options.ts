@@ -6,6 +6,8 @@ import { BerthError } from "../../../shared/errors.js";
 
 /** Parsed `run`/`create` flags. */
 export interface CreateFlags {
+  /** docker's --pull: "missing" (default), "always" or "never". */
+  pull?: string;
   interactive?: boolean;
   tty?: boolean;
   name?: string;
@@ -33,6 +35,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 /** Add the create flags to a command. */
 export function addCreateFlags(cmd: Command): Command {
   return cmd
+    .option("--pull <policy>", 'pull image before running ("always", "missing", "never")', "missing")
     .option("-i, --interactive", "keep STDIN open even if not attached")
     .option("-t, --tty", "allocate a pseudo-TTY")
     .option("--name <name>", "assign a name to the container")

@@ -13,19 +13,32 @@ function withTag(image: string): string {
   return image.includes("@") || image.slice(lastSlash + 1).includes(":") ? image : `${image}:latest`;
 }
 
-/** Run `create`, pulling the image first when the daemon does not have it. */
-export async function createOrPull<T>(cli: Cli, image: string, create: () => Promise<T>): Promise<T> {
+/** Pull `image` with its progress on stderr. */
+async function pull(cli: Cli, image: string): Promise<void> {
+  const client = cli.client();
+  if (client.pullImage === undefined) throw new Error("pull: not supported by this client");
+  const auth = await readAuth(dockerConfigPath(), registryOf(image));
+  const render = progressRenderer({ ...cli, out: cli.err, isTerminal: () => false });
+  await client.pullImage(image, { auth, onMessage: render });
+}
+
+/**
+ * Run `create` under docker's --pull policy: "missing" pulls when the daemon does not have
+ * the image, "always" pulls first, "never" only creates.
+ */
+export async function createOrPull<T>(cli: Cli, image: string, create: () => Promise<T>, policy = "missing"): Promise<T> {
+  if (policy !== "missing" && policy !== "always" && policy !== "never") {
+    throw new Error(`invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
+  }
+  if (policy === "always") await pull(cli, image);
   try {
     return await create();
   } catch (err) {
-    const client = cli.client();
-    if (!(err instanceof DaemonError) || err.status !== 404 || !/^No such image/i.test(err.message) || client.pullImage === undefined) {
+    if (policy !== "missing" || !(err instanceof DaemonError) || err.status !== 404 || !/^No such image/i.test(err.message)) {
       throw err;
     }
     cli.err.write(`Unable to find image '${withTag(image)}' locally\n`);
-    const auth = await readAuth(dockerConfigPath(), registryOf(image));
-    const render = progressRenderer({ ...cli, out: cli.err, isTerminal: () => false });
-    await client.pullImage(image, { auth, onMessage: render });
+    await pull(cli, image);
     return create();
   }
 }

@@ -8,7 +8,7 @@ import { addCreateFlags, createBody, type CreateFlags } from "./create-options.j
 /** Run `create`: print the new id. */
 export async function runCreate(cli: Cli, image: string, args: readonly string[], f: CreateFlags): Promise<void> {
   const c = containers(cli);
-  const r = await createOrPull(cli, image, () => c.create(createBody(image, args, { ...f, detach: true }), f.name));
+  const r = await createOrPull(cli, image, () => c.create(createBody(image, args, { ...f, detach: true }), f.name), f.pull);
   cli.out.write(`${r.Id}\n`);
 }
 

@@ -22,7 +22,7 @@ export async function runRun(cli: Cli, image: string, args: readonly string[], f
   const c = containers(cli);
   let id: string;
   try {
-    id = (await createOrPull(cli, image, () => c.create(createBody(image, args, f), f.name))).Id;
+    id = (await createOrPull(cli, image, () => c.create(createBody(image, args, f), f.name), f.pull)).Id;
   } catch (err) {
     throw startErrorStatus(err);
   }
