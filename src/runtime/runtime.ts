@@ -12,17 +12,17 @@
  */
 import { existsSync, openSync, closeSync, readSync, readFileSync, statSync, lstatSync, readlinkSync, constants as fsc, unlinkSync } from "node:fs";
 import { constants as osc } from "node:os";
-import { dirname, posix, relative, resolve } from "node:path";
+import { posix, resolve } from "node:path";
 import { BerthError, failedPrecondition, internal, invalidArgument } from "../shared/errors.js";
-import type { CgroupMountSource } from "./plan/compile.js";
 import type { Plan } from "./plan/plan.js";
 import type { runExecutor } from "./plan/executor.js";
 import type { CgroupManager, CgroupLayout } from "./cgroups/index.js";
 import type { CgroupStats } from "./cgroups/stats.js";
 import { parseSpec } from "./spec/validate.js";
 import { OCI_VERSION, type Process, type Spec, type State } from "./spec/types.js";
-import { hostCapabilities, isAlive, mountInfo, mountPointOf, procStat } from "./proc.js";
+import { hostCapabilities, isAlive, procStat } from "./proc.js";
 import { StateStore, writeFileAtomic, type ContainerRecord } from "./state.js";
+import { cgroupMountSources, hostCompileContext } from "./host-compile-context.js";
 
 /** The default state root, as runc's /run/runc. */
 export const DEFAULT_ROOT = "/run/berth-runtime";
@@ -252,26 +252,6 @@ export class Runtime {
     return { ...this.#state(rec, await this.#status(rec)), created: rec.created, owner: rec.owner, rootfs: rec.rootfs };
   }
 
-  #cgroupMounts(procsFiles: readonly string[]): CgroupMountSource[] {
-    const layout = this.#layout();
-    const base = this.#cgroupRoot ?? this.#cgroups().DEFAULT_CGROUP_ROOT;
-    const out: CgroupMountSource[] = [];
-    for (const h of layout.hierarchies) {
-      if (h.mountPoint !== base && !h.mountPoint.startsWith(`${base}/`)) continue;
-      const dir = relative(base, h.mountPoint);
-      const procs = procsFiles.find((f) => f.startsWith(`${h.mountPoint}/`));
-      const name = posix.basename(h.mountPoint);
-      out.push({
-        dir,
-        fstype: h.version === 1 ? "cgroup" : "cgroup2",
-        data: h.version === 1 ? h.controllers.join(",") : "",
-        hostPath: procs !== undefined ? dirname(procs) : h.mountPoint,
-        ...(h.version === 1 && name.includes(",") ? { links: name.split(",") } : {}),
-      });
-    }
-    return out;
-  }
-
   async #seccomp(spec: Spec): Promise<{ filter: Uint8Array; flags: number } | undefined> {
     const profile = spec.linux?.seccomp;
     if (profile === undefined) return undefined;
@@ -338,18 +318,8 @@ export class Runtime {
         ...(seccomp !== undefined ? { seccomp } : {}),
         ...(opts.consoleSocket !== undefined ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
         ...(opts.noPivot === true ? { noPivot: true } : {}),
-        rootfsParentMount: mountPointOf(rootfs, mountInfo()),
-        cgroupMounts: this.#cgroupMounts(procsFiles),
-        sourceKind: (p) => {
-          try {
-            // Inside the rootfs a symlink must not be followed out to the host's files.
-            const st = p.startsWith(`${rootfs}/`) ? lstatSync(p) : statSync(p);
-            return st.isDirectory() ? "dir" : "file";
-          } catch {
-            return "missing";
-          }
-        },
-        hostCapabilities: hostCapabilities(),
+        cgroupMounts: cgroupMountSources(this.#layout(), this.#cgroupRoot ?? this.#cgroups().DEFAULT_CGROUP_ROOT, procsFiles),
+        ...hostCompileContext(rootfs),
       });
       const h = runExecutor({
         plan, mode,

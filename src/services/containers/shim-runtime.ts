@@ -6,37 +6,20 @@
  * runtime's state record is written so that `Runtime.start/kill/exec/delete` work on the
  * container; exec still goes through the runtime library (`DirectRuntime.exec`).
  */
-import { lstatSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname, join, posix, relative } from "node:path";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { compilePlan, deviceCgroupRules, type CgroupMountSource } from "../../runtime/plan/compile.js";
+import { compilePlan, deviceCgroupRules } from "../../runtime/plan/compile.js";
 import { detectCgroupLayout, openCgroupManager, DEFAULT_CGROUP_ROOT, type CgroupLayout, type CgroupManager } from "../../runtime/cgroups/index.js";
 import { compileSeccomp } from "../../runtime/seccomp/index.js";
-import { hostCapabilities, mountInfo, mountPointOf, procStat } from "../../runtime/proc.js";
+import { procStat } from "../../runtime/proc.js";
+import { cgroupMountSources, hostCompileContext } from "../../runtime/host-compile-context.js";
 import { parseSpec } from "../../runtime/spec/validate.js";
 import type { Process } from "../../runtime/spec/types.js";
 import type { ContainerRecord as RuntimeRecord } from "../../runtime/state.js";
 import { connectShim, readExitFile, startShim, type ShimAttachStream, type ShimClient, type ShimOutputChunk } from "../../runtime/shim/index.js";
 import { failedPrecondition, internal } from "../../shared/errors.js";
 import type { ContainerRuntime, DirectRuntime, Task, TaskIo } from "./container-runtime.js";
-
-function cgroupMounts(layout: CgroupLayout, procsFiles: readonly string[]): CgroupMountSource[] {
-  const base = DEFAULT_CGROUP_ROOT;
-  const out: CgroupMountSource[] = [];
-  for (const h of layout.hierarchies) {
-    if (h.mountPoint !== base && !h.mountPoint.startsWith(`${base}/`)) continue;
-    const procs = procsFiles.find((f) => f.startsWith(`${h.mountPoint}/`));
-    const name = posix.basename(h.mountPoint);
-    out.push({
-      dir: relative(base, h.mountPoint),
-      fstype: h.version === 1 ? "cgroup" : "cgroup2",
-      data: h.version === 1 ? h.controllers.join(",") : "",
-      hostPath: procs !== undefined ? dirname(procs) : h.mountPoint,
-      ...(h.version === 1 && name.includes(",") ? { links: name.split(",") } : {}),
-    });
-  }
-  return out;
-}
 
 function killAll(pids: readonly number[]): void {
   for (const p of pids) {
@@ -102,17 +85,8 @@ export class ShimRuntime implements ContainerRuntime {
       const plan = compilePlan(spec, {
         rootfs, bundle, execFifo: rt.store.fifo(id), cgroupProcs: procsFiles,
         ...(seccomp !== undefined ? { seccomp } : {}),
-        rootfsParentMount: mountPointOf(rootfs, mountInfo()),
-        cgroupMounts: cgroupMounts(this.layout(), procsFiles),
-        sourceKind: (p) => {
-          try {
-            const st = p.startsWith(`${rootfs}/`) ? lstatSync(p) : statSync(p);
-            return st.isDirectory() ? "dir" : "file";
-          } catch {
-            return "missing";
-          }
-        },
-        hostCapabilities: hostCapabilities(),
+        cgroupMounts: cgroupMountSources(this.layout(), DEFAULT_CGROUP_ROOT, procsFiles),
+        ...hostCompileContext(rootfs),
       });
       rmSync(stateDir, { recursive: true, force: true });
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
