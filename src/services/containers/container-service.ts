@@ -22,6 +22,7 @@ import { nullLogger, type Logger } from "../../shared/logger.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { ImageConfig } from "../images/image-config.js";
 import { ContainerRecordStore, type ContainerRecord } from "./container-record.js";
+import type { ContainerExtension, DeepMutable, SpecPatch } from "./container-extension.js";
 import { exitStatusOfError, type ContainerRuntime, type Task } from "./container-runtime.js";
 import { DetachScanner, parseDetachKeys, DEFAULT_DETACH_KEYS } from "./detach-keys.js";
 import { hostsFile, resolvConf } from "./etc-files.js";
@@ -65,6 +66,8 @@ export interface ContainerServiceDeps {
   hostDevices?: () => readonly HostDevice[];
   /** The host's /etc/resolv.conf text. @default read from /etc/resolv.conf */
   hostResolvConf?: () => Promise<string>;
+  /** Lifecycle extensions (networks, volumes...), called in this order. @default none */
+  extensions?: readonly ContainerExtension[];
   log?: Logger;
   /** @default Date.now */
   now?: () => number;
@@ -251,6 +254,7 @@ export class ContainerService {
           // It exited while the daemon was down: its real status.
           await deps.runtime.cleanup(rec.ID).catch(() => undefined);
           await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
+          await svc.releaseExtensions(rec);
           rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: r.exitCode, FinishedAt: new Date(svc.now()).toISOString() };
           await svc.store.save(rec);
           continue;
@@ -259,6 +263,7 @@ export class ContainerService {
       if (rec.State.Running || rec.State.Status === "removing") {
         await deps.runtime.cleanup(rec.ID).catch((err: unknown) => svc.log.warn({ err, container: rec.ID }, "clean up runtime state"));
         await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
+        await svc.releaseExtensions(rec);
         rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date(svc.now()).toISOString() };
         await svc.store.save(rec);
       }
@@ -268,6 +273,17 @@ export class ContainerService {
 
   private now(): number {
     return (this.d.now ?? Date.now)();
+  }
+
+  private get extensions(): readonly ContainerExtension[] {
+    return this.d.extensions ?? [];
+  }
+
+  /** Every extension's `release`, last registered first; failures are logged, never thrown. */
+  private async releaseExtensions(rec: ContainerRecord): Promise<void> {
+    for (const x of [...this.extensions].reverse()) {
+      await x.release?.(rec).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "release container"));
+    }
   }
 
   private liveOf(id: string): Live {
@@ -359,6 +375,8 @@ export class ContainerService {
     this.checkNameFree(fullName);
     this.reserved.add(fullName);
     let made = false;
+    const created: ContainerExtension[] = [];
+    let draft: ContainerRecord | undefined;
     try {
       const paths = await this.store.create(id);
       made = true;
@@ -385,6 +403,7 @@ export class ContainerService {
         UpperDir: rw.upper,
         WorkDir: rw.work,
       };
+      draft = rec;
       const hostResolv = await (this.d.hostResolvConf ?? (() => readFile("/etc/resolv.conf", "utf8").catch(() => "")))();
       const hostNet = networkMode(rec) === "host";
       await Promise.all([
@@ -392,10 +411,19 @@ export class ContainerService {
         writeFile(paths.hosts, hostNet ? await readFile("/etc/hosts", "utf8").catch(() => hostsFile(cfg.Hostname ?? "")) : hostsFile(cfg.Hostname ?? "")),
         writeFile(paths.resolvConf, resolvConf(hostResolv, hostNet)),
       ]);
+      for (const x of this.extensions) {
+        await x.create?.(rec, body);
+        created.push(x);
+      }
       await this.store.save(rec);
       this.records.set(id, rec);
     } catch (err) {
       // Nothing half-made stays behind: the writable layer (and its references) and the dir.
+      this.records.delete(id);
+      for (const x of created.reverse()) {
+        if (made === false || draft === undefined) break;
+        await x.remove?.(draft, { volumes: true }).catch((e: unknown) => this.log.warn({ err: e, container: id, extension: x.name }, "undo create"));
+      }
       if (made) {
         await this.d.layers.removeRwLayer(id).catch(() => undefined);
         await this.store.remove(id).catch(() => undefined);
@@ -448,15 +476,24 @@ export class ContainerService {
     if (live.exitDone !== undefined) await live.exitDone;
     const paths = this.store.paths(rec.ID);
     let mounted = false;
+    let prepared = false;
     let task: Task;
     try {
       await this.d.layers.mountRwLayer(rec.ID, paths.rootfs);
       mounted = true;
+      const patches: SpecPatch[] = [];
+      prepared = true;
+      for (const x of this.extensions) {
+        const patch = await x.prepare?.(rec, paths);
+        if (patch !== undefined) patches.push(patch);
+      }
       const spec = await this.specFor(rec);
+      for (const patch of patches) patch(spec as DeepMutable<Spec>);
       await writeFile(`${paths.dir}/config.json`, JSON.stringify(spec));
       live.spec = spec;
       task = await this.d.runtime.start(rec.ID, paths.dir, { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true });
     } catch (err) {
+      if (prepared) await this.releaseExtensions(rec);
       if (mounted) await this.d.layers.unmount(paths.rootfs).catch(() => undefined);
       const msg = err instanceof Error ? err.message : String(err);
       rec.State = { ...rec.State, Error: msg, ExitCode: exitStatusOfError(err) };
@@ -479,6 +516,9 @@ export class ContainerService {
     const saved = this.store.save(rec);
     live.exitDone = this.follow(rec, live, task, saved);
     await saved;
+    for (const x of this.extensions) {
+      await x.started?.(rec, task.pid).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "container started"));
+    }
     for (const input of live.inputs) this.pipeInput(rec, live, input);
     this.publish(rec, "start");
   }
@@ -510,6 +550,7 @@ export class ContainerService {
     await writer?.close();
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
+    await this.releaseExtensions(rec);
     live.task = undefined;
     rec.State = {
       ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: task.oomKilled?.() ?? false,
@@ -633,6 +674,9 @@ export class ContainerService {
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch(() => undefined);
     await this.d.layers.removeRwLayer(rec.ID);
+    for (const x of [...this.extensions].reverse()) {
+      await x.remove?.(rec, { volumes: o.volumes === true }).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "remove container"));
+    }
     await this.store.remove(rec.ID);
     this.records.delete(rec.ID);
     this.live.delete(rec.ID);
@@ -643,7 +687,12 @@ export class ContainerService {
 
   /** GET /containers/{id}/json. */
   inspect(ref: string): ContainerInspect {
-    const rec = this.get(ref);
+    const out = this.inspectView(this.get(ref));
+    for (const x of this.extensions) x.inspect?.(this.get(ref), out);
+    return out;
+  }
+
+  private inspectView(rec: ContainerRecord): ContainerInspect {
     const execIds = [...this.execs.values()].filter((e) => e.containerId === rec.ID).map((e) => e.id);
     const paths = this.store.paths(rec.ID);
     const net = networkMode(rec);
@@ -699,6 +748,7 @@ export class ContainerService {
       s.SizeRw = 0;
       s.SizeRootFs = 0;
     }
+    for (const x of this.extensions) x.summary?.(rec, s);
     return s;
   }
 
