@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import type { ContainerCreateBody } from "../../../api/containers.js";
 import { BerthError } from "../../../shared/errors.js";
+import type { CreateBodyDraft } from "./flag-group.js";
+import { FLAG_GROUPS } from "./flag-groups.js";
 
 /** Parsed `run`/`create` flags. */
 export interface CreateFlags {
@@ -34,7 +36,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** Add the create flags to a command. */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
+  cmd
     .option("--pull <policy>", 'pull image before running ("always", "missing", "never")', "missing")
     .option("-i, --interactive", "keep STDIN open even if not attached")
     .option("-t, --tty", "allocate a pseudo-TTY")
@@ -56,6 +58,8 @@ export function addCreateFlags(cmd: Command): Command {
     .addOption(new Option("--network <mode>", "connect a container to a network").default(undefined))
     .option("--rm", "automatically remove the container when it exits")
     .helpOption("--help", "display help for command");
+  for (const g of FLAG_GROUPS) g.add(cmd);
+  return cmd;
 }
 
 /** go-units RAMInBytes: "64m", "1g", "512k", "100" (bytes). */
@@ -108,7 +112,7 @@ export function createBody(image: string, args: readonly string[], f: CreateFlag
     hc.NanoCpus = Math.round(n * 1e9);
   }
   if (f.pidsLimit !== undefined) hc.PidsLimit = Number(f.pidsLimit);
-  const body: ContainerCreateBody = {
+  const body: CreateBodyDraft = {
     Image: image,
     Tty: f.tty === true,
     OpenStdin: f.interactive === true,
@@ -125,5 +129,6 @@ export function createBody(image: string, args: readonly string[], f: CreateFlag
   if (f.workdir !== undefined) body.WorkingDir = f.workdir;
   if (f.user !== undefined) body.User = f.user;
   if (f.hostname !== undefined) body.Hostname = f.hostname;
+  for (const g of FLAG_GROUPS) g.apply(f as unknown as Record<string, unknown>, body);
   return body;
 }

@@ -1,0 +1,4 @@
+/** The `run`/`create` flag groups beyond the core ones of create-options.ts, in help order. */
+import type { FlagGroup } from "./flag-group.js";
+
+export const FLAG_GROUPS: readonly FlagGroup[] = [];
