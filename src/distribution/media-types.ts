@@ -23,10 +23,5 @@ export function isManifestType(mediaType: string | undefined): boolean {
   return mediaType === MEDIA.ociManifest || mediaType === MEDIA.dockerManifest;
 }
 
-/** True when a layer media type says zstd. */
-export function isZstdLayer(mediaType: string): boolean {
-  return mediaType.endsWith("+zstd") || mediaType.endsWith(".zstd");
-}
-
 /** Manifests over this size are refused (Docker's and distribution's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -172,24 +172,6 @@ test("a multi-platform index resolves to the requested platform", async (t) => {
   );
 });
 
-test("zstd layers are refused with a clear message", async (t) => {
-  const { reg, sink } = await setup(t);
-  const layer = reg.blob("zzz");
-  const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer] } });
-  const cd = reg.blob(config);
-  reg.manifest("z", JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: cd, size: config.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+zstd", digest: layer, size: 3 }],
-  }), "application/vnd.oci.image.manifest.v1+json", "latest");
-  const client = new RegistryClient({ domain: reg.domain });
-  await assert.rejects(pull({ client, ref: { domain: reg.domain, path: "z" }, sink }), (err: Error & { kind?: string }) => {
-    assert.equal(err.kind, "not-implemented");
-    assert.match(err.message, /zstd-compressed, which berth does not support/);
-    return true;
-  });
-});
-
 test("a pull interrupted halfway resumes without downloading finished layers again", async (t) => {
   const { reg, content, sink } = await setup(t);
   const img = addImage(reg, "big", "latest", ["first layer", "second layer", "third layer that stalls"]);

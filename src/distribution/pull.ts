@@ -7,10 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import type { ContentStore, Descriptor } from "../store/content/content-store.js";
-import { BerthError, invalidArgument, notImplemented } from "./errors.js";
+import { BerthError, invalidArgument } from "./errors.js";
 import { limiter } from "./limit.js";
 import { configDiffIds, parseImageManifest, parseIndex, type TypedDescriptor } from "./manifest.js";
-import { isIndexType, isManifestType, isZstdLayer } from "./media-types.js";
+import { isIndexType, isManifestType } from "./media-types.js";
 import { hostPlatform, selectManifest, type Platform } from "./platform.js";
 import { byteProgress, noProgress, shortDigest, type ProgressSink } from "./progress.js";
 import type { RegistryClient } from "./registry-client.js";
@@ -99,9 +99,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     throw invalidArgument(`pull ${repo}: unsupported manifest media type "${top.mediaType}"`);
   }
   const manifest = parseImageManifest(top.body);
-  for (const l of manifest.layers) {
-    if (isZstdLayer(l.mediaType)) throw notImplemented(`pull ${repo}: layer ${l.digest} is zstd-compressed, which berth does not support`);
-  }
 
   const config = (await sink.content.has(manifest.config.digest))
     ? await sink.content.readBuffer(manifest.config.digest)

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import type { ImageContainerConfig, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../../api/images.js";
 import { BerthError, conflict, invalidArgument, notFound } from "../../shared/errors.js";
 import type { ContentStore } from "../../store/content/content-store.js";
-import { detectCompression } from "../../store/snapshots/decompress.js";
+import { detectCompression, type Compression } from "../../store/snapshots/decompress.js";
 import type { OverlayStore } from "../../store/snapshots/overlay-store.js";
 import { chainId as computeChainId } from "../../store/snapshots/chain-id.js";
 import type { EventBus } from "../events/event-bus.js";
@@ -407,7 +407,7 @@ export class ImageService {
         layers.push({
           digest: blob.digest,
           size: blob.size,
-          mediaType: detectCompression(head) === "gzip" ? MEDIA_TYPE.layerGzip : MEDIA_TYPE.layer,
+          mediaType: layerMediaType(detectCompression(head)),
           diffId,
           chainId: cid,
           unpackedSize: info.size,
@@ -628,6 +628,13 @@ export class ImageService {
       return false;
     }
   }
+}
+
+// The media type a stored layer blob is pushed with, from its compression.
+function layerMediaType(c: Compression): string {
+  if (c === "gzip") return MEDIA_TYPE.layerGzip;
+  if (c === "zstd") return "application/vnd.oci.image.layer.v1.tar+zstd";
+  return MEDIA_TYPE.layer;
 }
 
 async function readHead(path: string): Promise<Buffer> {
