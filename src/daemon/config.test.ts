@@ -15,6 +15,7 @@ test("loadConfig() uses dockerd-like defaults without a config file", async () =
     dataRoot: "/var/lib/berth", execRoot: "/run/berth", hosts: ["unix:///run/berth/berth.sock"],
     logLevel: "info", pidfile: undefined, configFile: "/etc/berth/daemon.json",
     insecureRegistries: [], registryMirrors: [],
+    network: { bridge: "berth0", bip: undefined, defaultAddressPools: undefined, ipForward: true, ipMasq: true, iptables: true, nftTable: "berth" },
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { invalidArgument } from "../shared/errors.js";
+import { loadNetworkConfig, type DaemonNetworkConfig, type DaemonNetworkFlags } from "./network-config.js";
 
 /** The daemon's resolved configuration. */
 export interface DaemonConfig {
@@ -18,6 +19,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** Mirror URLs tried before Docker Hub. */
   registryMirrors: string[];
+  /** Networking: default bridge, pools, forwarding, masquerade, nftables (network-config.ts). */
+  network: DaemonNetworkConfig;
 }
 
 /** Flags as parsed from the command line (undefined = not given). */
@@ -30,6 +33,7 @@ export interface DaemonFlags {
   configFile?: string | undefined;
   insecureRegistry?: string[] | undefined;
   registryMirror?: string[] | undefined;
+  network?: DaemonNetworkFlags | undefined;
 }
 
 export const DEFAULT_CONFIG_FILE = "/etc/berth/daemon.json";
@@ -87,13 +91,15 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
       merged[field] = value as never;
     }
   }
+  const dataRoot = merged.dataRoot ?? DEFAULT_DATA_ROOT;
+  const network = loadNetworkConfig(flags.network ?? {}, file, { configFile, dataRoot, defaultDataRoot: dataRoot === DEFAULT_DATA_ROOT, both });
   if (both.length > 0) {
     throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(", ")}`);
   }
   const level = (merged.logLevel ?? "info").toLowerCase();
   if (!(LEVELS as readonly string[]).includes(level)) throw invalidArgument(`invalid log level "${merged.logLevel ?? ""}": expected one of ${LEVELS.join(", ")}`);
   return {
-    dataRoot: merged.dataRoot ?? DEFAULT_DATA_ROOT,
+    dataRoot,
     execRoot: merged.execRoot ?? DEFAULT_EXEC_ROOT,
     hosts: merged.host !== undefined && merged.host.length > 0 ? merged.host : [DEFAULT_HOST],
     logLevel: level as DaemonConfig["logLevel"],
@@ -101,6 +107,7 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
     configFile,
     insecureRegistries: merged.insecureRegistry ?? [],
     registryMirrors: (merged.registryMirror ?? []).map(validateMirror),
+    network,
   };
 }
 

@@ -25,6 +25,11 @@ Options:
       --config-file string   daemon configuration file (default "${DEFAULT_CONFIG_FILE}")
       --insecure-registry list  registry reached over plain http (host[:port] or CIDR; repeatable)
       --registry-mirror list    preferred Docker Hub mirror URL (repeatable)
+  -b, --bridge string        the default bridge's interface name ("none": no default bridge; default "berth0")
+      --bip string           the default bridge's gateway address and prefix (172.30.0.1/16)
+      --ip-forward=bool      turn on net.ipv4.ip_forward for bridges (default true)
+      --ip-masq=bool         masquerade outbound traffic of the default bridge (default true)
+      --iptables=bool        write berth's nftables rules (false: no rules, no published ports; default true)
   -h, --help                 print usage
   -v, --version              print version information and quit
 `;
@@ -41,6 +46,11 @@ async function main(): Promise<void> {
       "config-file": { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
+      bridge: { type: "string", short: "b" },
+      bip: { type: "string" },
+      "ip-forward": { type: "string" },
+      "ip-masq": { type: "string" },
+      iptables: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
     configFile: values["config-file"],
     insecureRegistry: values["insecure-registry"],
     registryMirror: values["registry-mirror"],
+    network: { bridge: values.bridge, bip: values.bip, ipForward: values["ip-forward"], ipMasq: values["ip-masq"], iptables: values.iptables },
   };
   const config = await loadConfig(opts);
   const log = pino({ level: config.logLevel, base: { pid: process.pid } }, destination(2));

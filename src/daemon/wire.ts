@@ -22,6 +22,7 @@ import { capabilityNames } from "../runtime/capabilities.js";
 import { createServer, type ApiServer } from "./server/server.js";
 import { createSystemBackend } from "./system-info.js";
 import type { DaemonConfig } from "./config.js";
+import { openDaemonNetworks } from "./wire-networks.js";
 
 /** The daemon's constructed parts. */
 export interface Daemon {
@@ -73,6 +74,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const fifoDir = join(config.execRoot, "fifo");
   await mkdir(fifoDir, { recursive: true, mode: 0o700 });
   const hostCaps = capabilityNames(hostCapabilities());
+  const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
   containers = await ContainerService.open({
     root: join(root, "containers"), images, layers, events, log: log.child({ service: "containers" }),
     // One berth-shim per container: containers outlive a daemon restart.
@@ -81,8 +83,10 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostCapabilities: () => hostCaps,
     seccomp: (caps) => defaultSeccompProfile({ capabilities: caps }),
     hostDevices: () => listHostDevices(),
+    extensions: [net.extension],
   });
   const ctrs = containers;
+  await net.reconcile((id) => ctrs.get(id).State.Running);
   const system = createSystemBackend({
     dataRoot: root,
     images: () => images.count(),
@@ -91,7 +95,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     debug: config.logLevel === "debug" || config.logLevel === "trace",
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
   });
-  const server = createServer({ system, images, events, containers: ctrs }, log);
+  const server = createServer({ system, images, events, containers: ctrs, networks: net.backend }, log);
   return {
     server,
     images,
@@ -103,6 +107,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     },
     async close() {
       await ctrs.shutdown();
+      await net.shutdown();
       await server.close();
     },
   };

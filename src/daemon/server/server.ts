@@ -24,6 +24,8 @@ import { containerRoutes } from "./routes/containers/routes.js";
 import { execRoutes } from "./routes/exec/routes.js";
 import type { ContainersBackend } from "./routes/containers/backend.js";
 import { registerUpgrade } from "./streams/hijack.js";
+import { networkRoutes } from "./routes/networks/routes.js";
+import type { NetworksBackend } from "./routes/networks/backend.js";
 
 /** Every backend the server routes to. */
 export interface Backends {
@@ -32,6 +34,8 @@ export interface Backends {
   events: EventsBackend;
   /** Containers and exec (absent in tests that do not need them). */
   containers?: ContainersBackend;
+  /** Networks (absent in tests that do not need them). */
+  networks?: NetworksBackend;
 }
 
 /** A built (not yet listening) API server. */
@@ -68,6 +72,7 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
     router.add(containerRoutes(backends.containers));
     router.add(execRoutes(backends.containers));
   }
+  if (backends.networks !== undefined) router.add(networkRoutes(backends.networks));
   const servers: Server[] = [];
   const sockets: string[] = [];
 

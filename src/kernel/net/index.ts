@@ -2,3 +2,5 @@
 export * from "./net-kernel.js";
 export { IprouteNetKernel, batchLine } from "./iproute-net-kernel.js";
 export { FakeNetKernel, type NetCall } from "./fake-net-kernel.js";
+export { withoutFirewall } from "./no-firewall.js";
+export { createNetnsFile, removeNetnsFile } from "./netns-file.js";

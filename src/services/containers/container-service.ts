@@ -352,7 +352,8 @@ export class ContainerService {
     }
     const hc = body.HostConfig ?? {};
     const nm = hc.NetworkMode ?? "";
-    if (nm !== "" && nm !== "default" && nm !== "bridge" && nm !== "none" && nm !== "host") {
+    // With the networks extension wired, it validates the mode (user networks, container:x).
+    if (!this.extensions.some((x) => x.name === "networks") && nm !== "" && nm !== "default" && nm !== "bridge" && nm !== "none" && nm !== "host") {
       throw notFound(`network ${nm} not found`);
     }
     containerCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], false, []);

@@ -45,6 +45,8 @@ export interface DefaultBridgeOptions {
   subnet?: string;
   gateway?: string;
   mtu?: number;
+  /** Masquerade its outbound traffic (dockerd's --ip-masq). @default true */
+  masquerade?: boolean;
 }
 
 /** Options of `NetworkService.open`. */
@@ -228,11 +230,12 @@ export class NetworkService {
     rec.options = {
       [OPT_DEFAULT_BRIDGE]: "true",
       [OPT_ICC]: "true",
-      [OPT_MASQUERADE]: "true",
+      [OPT_MASQUERADE]: String(d.masquerade ?? true),
       [OPT_HOST_BINDING]: "0.0.0.0",
       [OPT_BRIDGE_NAME]: bridge,
       [OPT_MTU]: String(d.mtu ?? 1500),
     };
+    if (d.masquerade === false) rec.masquerade = false;
     // The record first: a crash before the bridge exists is repaired by reconcile.
     await this.store.put(rec.id, rec);
     this.nets.set(rec.id, rec);
@@ -785,6 +788,24 @@ export class NetworkService {
       for (const id of [...this.dns.keys()]) await this.stopDns(id);
       for (const hs of this.reservations.values()) for (const h of hs) await h.release();
       this.reservations.clear();
+    });
+  }
+
+  /**
+   * The daemon's orderly stop: `close()`, and when no container is attached anywhere (its
+   * containers were stopped first) also the bridges and the nft table, so a stopped daemon
+   * leaves no kernel state behind. Records stay: the next `open()` recreates the bridges.
+   * With endpoints left (containers that outlive the daemon) everything stays, as `close()`.
+   */
+  async shutdown(): Promise<void> {
+    await this.close();
+    await this.serialize(async () => {
+      const nets = [...this.nets.values()];
+      if (nets.some((n) => Object.keys(n.endpoints).length > 0)) return;
+      for (const n of nets) {
+        await this.drivers[n.driver].deleteNetwork(n).catch((err: unknown) => this.log.warn({ network: n.name, err: String(err) }, "delete bridge at shutdown"));
+      }
+      await this.o.kernel.nft(deleteTableScript(this.table)).catch((err: unknown) => this.log.warn({ err: String(err) }, "delete nft table at shutdown"));
     });
   }
 
