@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ContentStore } from "../store/content/content-store.js";
@@ -197,7 +197,59 @@ test("a pull interrupted halfway resumes without downloading finished layers aga
   assert.deepEqual(res.downloaded, [img.layers[2]]);
   const blobGets = reg.log.filter((l) => l.startsWith("GET ") && l.includes("/blobs/"));
   assert.deepEqual(blobGets, [`GET /v2/big/blobs/${img.layers[2]}`]);
+  // The half that arrived before the stall was kept and only the rest was asked for.
+  const half = Math.floor("third layer that stalls".length / 2);
+  assert.deepEqual(reg.ranges, [`/v2/big/blobs/${img.layers[2]} bytes=${half}-`]);
   assert.equal(sink.committed.length, 1);
+});
+
+test("kept bytes are fetched whole again from a registry that ignores Range, or when they fail verification", async (t) => {
+  const { reg, content, sink, root } = await setup(t);
+  const data = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const img = addImage(reg, "r", "latest", [data]);
+  const d = img.layers[0]!;
+  const partial = join(root, "ingest", `sha256-${d.slice(7)}`);
+  const client = new RegistryClient({ domain: reg.domain });
+  // A registry that ignores Range answers 200 with the whole blob: it replaces the kept bytes.
+  await writeFile(partial, data.slice(0, 10));
+  reg.opts.noRange = true;
+  await pull({ client, ref: { domain: reg.domain, path: "r" }, sink });
+  assert.equal((await content.readBuffer(d)).toString(), data);
+  assert.deepEqual(reg.ranges, [`/v2/r/blobs/${d} bytes=10-`]);
+
+  // Kept bytes that are wrong (a crash left garbage) fail verification; the download starts over.
+  await content.delete(d);
+  sink.hasLayer = async () => false;
+  await writeFile(partial, "XXXXXXXXXXXX");
+  reg.opts.noRange = false;
+  reg.ranges.length = 0;
+  await pull({ client, ref: { domain: reg.domain, path: "r" }, sink });
+  assert.equal((await content.readBuffer(d)).toString(), data);
+  assert.deepEqual(reg.ranges, [`/v2/r/blobs/${d} bytes=12-`]);
+  assert.deepEqual(await readdir(join(root, "ingest")), []);
+});
+
+test("ContentStore.open keeps a day's partial downloads and drops older ones and temp files", async (t) => {
+  const { root } = await setup(t);
+  const fresh = join(root, "ingest", `sha256-${"a".repeat(64)}`);
+  const old = join(root, "ingest", `sha256-${"b".repeat(64)}`);
+  await writeFile(fresh, "x");
+  await writeFile(old, "y");
+  await writeFile(join(root, "ingest", "0123456789abcdef"), "temp");
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+  await utimes(old, twoDaysAgo, twoDaysAgo);
+  const reopened = await ContentStore.open(root);
+  assert.deepEqual(await readdir(join(root, "ingest")), [`sha256-${"a".repeat(64)}`]);
+  const held = await reopened.resumable({ digest: `sha256:${"a".repeat(64)}`, size: 5 });
+  assert.equal(held.offset, 1);
+  // A second holder of the same digest waits for the first to close.
+  let second = false;
+  const next = reopened.resumable({ digest: `sha256:${"a".repeat(64)}`, size: 5 }).then((h) => { second = true; h.close(); });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(second, false);
+  held.close();
+  await next;
+  assert.equal(second, true);
 });
 
 test("layers download concurrently, at most three at a time", async (t) => {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { Readable, Transform } from "node:stream";
-import type { ContentStore, Descriptor } from "../store/content/content-store.js";
+import type { ContentStore, Descriptor, ResumableIngest } from "../store/content/content-store.js";
 import { digestOf } from "../store/content/content-store.js";
 import { endpointsFor, type RegistryConfig } from "./endpoints.js";
 import type { AuthConfig } from "./credentials.js";
@@ -151,10 +151,31 @@ export class RegistryClient {
 
   /**
    * Stream a blob into `content`, verified against `desc`. `onBytes` sees the running
-   * byte count. A wrong Content-Length, size or digest fails and stores nothing.
+   * byte count. A wrong Content-Length, size or digest fails and stores nothing. Bytes
+   * of an earlier, interrupted download are kept by the content store and continued with
+   * a Range request (as containerd resumes); a registry that ignores Range sends it all.
    */
   async fetchBlob(repo: string, desc: Descriptor, content: ContentStore, onBytes?: (n: number) => void, signal?: AbortSignal): Promise<Descriptor> {
-    let res = await this.pullRequest({ method: "GET", path: `/v2/${repo}/blobs/${desc.digest}`, scopes: [pullScope(repo)], signal }, (s) => s === 200 || isRedirect(s));
+    const ingest = await content.resumable(desc);
+    try {
+      if (await content.has(desc.digest)) return desc;
+      const from = ingest.offset > 0 && ingest.offset < desc.size ? ingest.offset : 0;
+      try {
+        return await this.download(repo, desc, ingest, from, onBytes, signal);
+      } catch (err) {
+        // Kept bytes that fail verification (a crash cut them, or the blob changed):
+        // the store dropped them, so start over once.
+        if (from === 0 || !(err instanceof BerthError) || err.kind !== "invalid-argument") throw err;
+        return await this.download(repo, desc, ingest, 0, onBytes, signal);
+      }
+    } finally {
+      ingest.close();
+    }
+  }
+
+  private async download(repo: string, desc: Descriptor, ingest: ResumableIngest, from: number, onBytes: ((n: number) => void) | undefined, signal: AbortSignal | undefined): Promise<Descriptor> {
+    const headers: Record<string, string> = from > 0 ? { Range: `bytes=${from}-` } : {};
+    let res = await this.pullRequest({ method: "GET", path: `/v2/${repo}/blobs/${desc.digest}`, headers, scopes: [pullScope(repo)], signal }, (s) => s === 200 || s === 206 || isRedirect(s));
     // Registries often redirect blob GETs to storage (S3, a CDN); that request carries no
     // registry credentials, as distribution's client drops them on redirect.
     for (let hops = 0; isRedirect(res.statusCode ?? 0); hops++) {
@@ -163,15 +184,25 @@ export class RegistryClient {
       if (loc === undefined || hops >= 5) throw unavailable(`fetch blob ${desc.digest}: too many or empty redirects`);
       const url = new URL(loc, this.sessions[this.current]?.base);
       if (url.protocol !== "http:" && url.protocol !== "https:") throw unavailable(`fetch blob ${desc.digest}: redirect to "${loc}"`);
-      res = await send({ method: "GET", url, headers: { "User-Agent": "berth" }, signal });
+      res = await send({ method: "GET", url, headers: { "User-Agent": "berth", ...headers }, signal });
     }
-    if (res.statusCode !== 200) throw await responseError(`fetch blob ${desc.digest}`, res);
+    let start = 0;
+    if (res.statusCode === 206 && from > 0) {
+      const cr = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
+      if (cr === null || Number(cr[1]) !== from || Number(cr[2]) !== desc.size - 1 || (cr[3] !== "*" && Number(cr[3]) !== desc.size)) {
+        res.destroy();
+        throw unavailable(`fetch blob ${desc.digest}: unexpected Content-Range "${String(res.headers["content-range"] ?? "")}" for bytes ${from}-`);
+      }
+      start = from;
+    } else if (res.statusCode !== 200) {
+      throw await responseError(`fetch blob ${desc.digest}`, res);
+    }
     const declared = res.headers["content-length"];
-    if (declared !== undefined && Number(declared) !== desc.size) {
+    if (declared !== undefined && Number(declared) !== desc.size - start) {
       res.destroy();
-      throw invalidArgument(`fetch blob ${desc.digest}: content length ${declared} does not match the descriptor size ${desc.size}`);
+      throw invalidArgument(`fetch blob ${desc.digest}: content length ${declared} does not match the descriptor size ${desc.size}${start > 0 ? ` from byte ${start}` : ""}`);
     }
-    let n = 0;
+    let n = start;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         n += chunk.length;
@@ -181,7 +212,7 @@ export class RegistryClient {
     });
     res.on("aborted", () => meter.destroy(unavailable(`fetch blob ${desc.digest}: connection closed after ${n} bytes`)));
     try {
-      return await content.ingest(res.pipe(meter), { digest: desc.digest, size: desc.size });
+      return await ingest.write(res.pipe(meter), start);
     } catch (err) {
       res.destroy();
       if (err instanceof BerthError) throw err;

@@ -24,6 +24,8 @@ export interface FakeRegistryOptions {
   redirectBlobs?: boolean;
   /** "basic" or "bearer" requires credentials user:pass. */
   auth?: "basic" | "bearer";
+  /** Ignore Range headers on blob GETs (send the whole blob with 200). */
+  noRange?: boolean;
 }
 
 /** A running fake registry. */
@@ -33,6 +35,8 @@ export interface FakeRegistry {
   opts: FakeRegistryOptions;
   /** Every request as "METHOD path". */
   log: string[];
+  /** The Range header of each blob GET that had one, as "path range". */
+  ranges: string[];
   /** Store a blob; returns its digest. */
   blob(data: Buffer | string): string;
   /** Store a manifest under its digest and `tag`; returns its digest. */
@@ -45,6 +49,7 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, { body: Buffer; mediaType: string }>();
   const log: string[] = [];
+  const ranges: string[] = [];
   const stalled = new Set<ServerResponse>();
   const tokens = new Map<string, string>();
   let tokenCount = 0;
@@ -132,7 +137,15 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
       }
       if (opts.corrupt?.has(d) === true) data = Buffer.from(data.map((b) => b ^ 0xff));
       if (opts.wrongLength?.has(d) === true) data = Buffer.concat([data, Buffer.from("x")]);
-      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": data.length });
+      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+      if (req.headers.range !== undefined) ranges.push(`${url.pathname} ${req.headers.range}`);
+      if (range !== null && opts.noRange !== true && req.method === "GET" && Number(range[1]) < data.length) {
+        const from = Number(range[1]);
+        res.writeHead(206, { "Content-Type": "application/octet-stream", "Content-Length": data.length - from, "Content-Range": `bytes ${from}-${data.length - 1}/${data.length}` });
+        data = data.subarray(from);
+      } else {
+        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": data.length });
+      }
       if (req.method === "HEAD") {
         res.end();
         return;
@@ -155,6 +168,7 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
     domain: `127.0.0.1:${port}`,
     opts,
     log,
+    ranges,
     blob(data) {
       const buf = Buffer.from(data);
       const d = sha(buf);

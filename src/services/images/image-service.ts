@@ -3,11 +3,11 @@
  * images, on top of the content store (blobs), the overlay store (layers) and the image
  * records. Knows nothing of HTTP; errors carry kinds and Docker's texts.
  */
-import { mkdir, open as openFile, rm } from "node:fs/promises";
+import { mkdir, open as openFile, rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { ImageContainerConfig, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImageSummary } from "../../api/images.js";
 import { BerthError, conflict, invalidArgument, notFound } from "../../shared/errors.js";
-import type { ContentStore } from "../../store/content/content-store.js";
+import { PARTIAL_MAX_AGE_MS, type ContentStore } from "../../store/content/content-store.js";
 import { detectCompression, type Compression } from "../../store/snapshots/decompress.js";
 import type { OverlayStore } from "../../store/snapshots/overlay-store.js";
 import { chainId as computeChainId } from "../../store/snapshots/chain-id.js";
@@ -89,7 +89,9 @@ export class ImageService {
     const store = await ImageStore.open(deps.recordsDir);
     await deps.layers.gc();
     const svc = new ImageService(deps, store);
-    await svc.pruneContent();
+    // Blobs of a pull that was cut short (a kill, a crash) stay for a day, so pulling
+    // again does not download finished layers again.
+    await svc.pruneContent(PARTIAL_MAX_AGE_MS);
     return svc;
   }
 
@@ -349,10 +351,15 @@ export class ImageService {
     });
   }
 
-  /** Remove blobs no image references (left by failed loads or a crash). */
-  private async pruneContent(): Promise<void> {
+  /** Remove blobs no image references (left by failed loads or a crash), sparing those younger than `keepMs`. */
+  private async pruneContent(keepMs = 0): Promise<void> {
     const used = this.usedDigests();
-    for (const d of await this.d.content.list()) if (!used.has(d)) await this.d.content.delete(d);
+    const cutoff = this.now() - keepMs;
+    for (const d of await this.d.content.list()) {
+      if (used.has(d)) continue;
+      if (keepMs > 0 && (await stat(this.d.content.path(d)).then((st) => st.mtimeMs > cutoff, () => false))) continue;
+      await this.d.content.delete(d);
+    }
   }
 
   private usedDigests(): Set<string> {
@@ -574,6 +581,30 @@ export class ImageService {
       layers: img.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: l.diffId })),
       refs: tags.map((t) => ({ full: fullString(t), familiar: familiarString(t), familiarName: familiarString({ ...t, tag: undefined, digest: undefined }), tag: t.tag ?? "latest" })),
     })));
+  }
+
+  /**
+   * Container commit: a new image from the layers of `base` plus the uncompressed layer
+   * tar `input` (no layer is added when it is empty), with the config `makeConfig` builds
+   * from the new layer's diff id and the base's config; tagged `ref` when given.
+   */
+  async createFromLayerTar(
+    base: string, input: Readable, makeConfig: (diffId: string | undefined, parent: ImageConfig) => ImageConfig, ref?: string,
+  ): Promise<string> {
+    const refs = ref !== undefined ? [withDefaultTag(parseReference(ref))] : [];
+    for (const r of refs) if (r.digest !== undefined) throw invalidArgument("refusing to create a tag with a digest reference");
+    return this.serialWithCleanup(async () => {
+      const parent = this.resolve(base);
+      const parentCfg = await this.config(parent.id);
+      const blob = await this.d.content.ingest(input);
+      // The digest of an empty tar (1024 zero bytes): moby records such a commit as an empty layer.
+      const empty = blob.digest === "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+      const cfg = makeConfig(empty ? undefined : blob.digest, parentCfg);
+      const layers = [...parent.layers.map((l) => ({ digest: l.digest, size: l.size })), ...(empty ? [] : [blob])];
+      const { id } = await this.createImage(Buffer.from(JSON.stringify(cfg)), layers, refs);
+      for (const r of refs) this.d.events.publish("image", "tag", id, { name: familiarString(r) });
+      return id;
+    });
   }
 
   /** True when `ref` names an image already (the busybox seed check). */

@@ -2,10 +2,12 @@
  * The content store: blobs addressed by digest under `<root>/blobs/sha256/<hex>`.
  * Ingest streams into `<root>/ingest/` while hashing, verifies the expected digest and
  * size, then renames into place, so a blob on disk is always complete and verified.
+ * Resumable ingests (downloads) keep their bytes in `<root>/ingest/sha256-<hex>` across
+ * failures and restarts, for a day, so an interrupted pull continues where it stopped.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open as openFile, readdir, readFile, rename, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
@@ -26,6 +28,26 @@ export interface Expected {
 }
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const PARTIAL_RE = /^sha256-[a-f0-9]{64}$/;
+
+/** Partial downloads older than this are dropped at open (containerd's pull lease lasts as long). */
+export const PARTIAL_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A resumable ingest of one blob, held exclusively by its caller until `close`. Bytes
+ * written survive a failed `write` (and a crash), so the next holder can continue.
+ */
+export interface ResumableIngest {
+  /** Bytes kept from an earlier, interrupted ingest of this blob (0 when none). */
+  readonly offset: number;
+  /**
+   * Write the blob from byte `from` (0 starts over, `offset` continues), then verify the
+   * whole blob and commit it. A digest or size mismatch removes the kept bytes.
+   */
+  write(source: Readable | AsyncIterable<Uint8Array>, from: number): Promise<Descriptor>;
+  /** Let the next ingest of this digest proceed. */
+  close(): void;
+}
 
 /** True when `d` is a well-formed sha256 digest. */
 export function isDigest(d: string): boolean {
@@ -57,6 +79,8 @@ export class ContentStore {
   readonly root: string;
   private readonly blobs: string;
   private readonly ingestDir: string;
+  /** Per digest, the release of the resumable ingest holding it. */
+  private readonly holds = new Map<string, Promise<void>>();
 
   private constructor(root: string) {
     this.root = root;
@@ -64,12 +88,19 @@ export class ContentStore {
     this.ingestDir = join(root, "ingest");
   }
 
-  /** Open the store at `root`, creating it and removing unfinished ingests. */
-  static async open(root: string): Promise<ContentStore> {
+  /**
+   * Open the store at `root`, creating it and removing unfinished ingests, except
+   * resumable ones younger than `PARTIAL_MAX_AGE_MS`.
+   */
+  static async open(root: string, now = Date.now()): Promise<ContentStore> {
     const s = new ContentStore(root);
     await mkdir(s.blobs, { recursive: true, mode: 0o700 });
-    await rm(s.ingestDir, { recursive: true, force: true });
     await mkdir(s.ingestDir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(s.ingestDir)) {
+      const p = join(s.ingestDir, name);
+      const keep = PARTIAL_RE.test(name) && (await stat(p).then((st) => st.isFile() && now - st.mtimeMs < PARTIAL_MAX_AGE_MS, () => false));
+      if (!keep) await rm(p, { recursive: true, force: true });
+    }
     return s;
   }
 
@@ -116,6 +147,74 @@ export class ContentStore {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /**
+   * Hold the resumable ingest of `expected.digest`, waiting while another caller holds
+   * it. The caller should check `has` afterwards: the previous holder may have finished.
+   */
+  async resumable(expected: { digest: string; size: number }): Promise<ResumableIngest> {
+    assertDigest(expected.digest);
+    const prev = this.holds.get(expected.digest);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => { release = r; });
+    const chained = (prev ?? Promise.resolve()).then(() => mine);
+    this.holds.set(expected.digest, chained);
+    await prev;
+    const file = join(this.ingestDir, `sha256-${expected.digest.slice("sha256:".length)}`);
+    const offset = await stat(file).then((st) => st.size, () => 0);
+    let closed = false;
+    return {
+      offset,
+      write: (source, from) => this.writePartial(file, expected, offset, source, from),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (this.holds.get(expected.digest) === chained) this.holds.delete(expected.digest);
+        release();
+      },
+    };
+  }
+
+  private async writePartial(file: string, expected: { digest: string; size: number }, offset: number, source: Readable | AsyncIterable<Uint8Array>, from: number): Promise<Descriptor> {
+    if (from !== 0 && from !== offset) throw invalidArgument(`ingest blob ${expected.digest}: cannot continue at ${from}, ${offset} bytes are kept`);
+    const hash = createHash("sha256");
+    let size = from;
+    if (from > 0) {
+      await truncate(file, from);
+      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    }
+    let overrun = false;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        if (size > expected.size) {
+          overrun = true;
+          cb(invalidArgument(`ingest blob: size exceeds expected ${expected.size} bytes`));
+          return;
+        }
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(file, { flags: from === 0 ? "w" : "a", mode: 0o644 }));
+    } catch (err) {
+      // Bytes that arrived stay for the next attempt, unless the source sent too many.
+      if (overrun) await rm(file, { force: true });
+      throw err;
+    }
+    const digest = `sha256:${hash.digest("hex")}`;
+    if (size !== expected.size || digest !== expected.digest) {
+      await rm(file, { force: true });
+      throw invalidArgument(size !== expected.size
+        ? `ingest blob: size ${size} does not match expected ${expected.size}`
+        : `ingest blob: digest ${digest} does not match expected ${expected.digest}`);
+    }
+    await fsyncFile(file);
+    await rename(file, this.path(digest));
+    await fsyncDir(this.blobs);
+    return { digest, size };
   }
 
   /**

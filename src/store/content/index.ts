@@ -1,2 +1,2 @@
 /** Content-addressed blob store. */
-export { ContentStore, digestOf, isDigest, assertDigest, type Descriptor, type Expected } from "./content-store.js";
+export { ContentStore, digestOf, isDigest, assertDigest, PARTIAL_MAX_AGE_MS, type Descriptor, type Expected, type ResumableIngest } from "./content-store.js";
