@@ -1,4 +1,5 @@
 /** Engine API wire types for images (field names as in engine-api-v1.50.yaml). */
+import type { HealthConfig } from "./containers.js";
 
 /** OCI/Docker container config inside an image config (ContainerConfig in the API). */
 export interface ImageContainerConfig {
@@ -22,6 +23,7 @@ export interface ImageContainerConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   Shell?: string[];
+  Healthcheck?: HealthConfig;
 }
 
 /** One entry of GET /images/json. */
