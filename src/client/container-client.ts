@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { API_VERSION } from "../api/version.js";
 import type {
   ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse,
-  ExecCreateBody, ExecInspect,
+  ExecCreateBody, ExecInspect, ContainerStats, ContainerUpdateBody, ContainerUpdateResponse,
 } from "../api/containers.js";
 import { BerthError } from "../shared/errors.js";
 import { DaemonError } from "./engine-client.js";
@@ -173,6 +173,59 @@ export class ContainerClient {
         resolve(res);
       });
       req.on("error", (e: NodeJS.ErrnoException) => reject(this.unavailable(e)));
+      req.end();
+    });
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/pause`));
+  }
+
+  async unpause(id: string): Promise<void> {
+    await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/unpause`));
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/rename`, { name }));
+  }
+
+  update(id: string, body: ContainerUpdateBody): Promise<ContainerUpdateResponse> {
+    return this.json("POST", this.path(`/containers/${encodeURIComponent(id)}/update`), body);
+  }
+
+  /**
+   * GET stats: each sample to `onSample` until the daemon ends the response or `signal`
+   * aborts (with `stream: false`, the one sample).
+   */
+  stats(id: string, o: { stream: boolean; oneShot?: boolean }, onSample: (s: ContainerStats) => void, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const q = { stream: o.stream ? "1" : "0", "one-shot": o.oneShot === true ? "1" : undefined };
+      const req = request({ ...this.base, method: "GET", path: this.path(`/containers/${encodeURIComponent(id)}/stats`, q) }, (res) => {
+        const chunks: Buffer[] = [];
+        if ((res.statusCode ?? 0) >= 400) {
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => reject(daemonError(res.statusCode ?? 0, Buffer.concat(chunks))));
+          return;
+        }
+        let buf = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          buf += c;
+          for (let i = buf.indexOf("\n"); i !== -1; i = buf.indexOf("\n")) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (line !== "") onSample(JSON.parse(line) as ContainerStats);
+          }
+        });
+        res.on("end", () => {
+          if (buf.trim() !== "") onSample(JSON.parse(buf) as ContainerStats);
+          resolve();
+        });
+        res.on("error", reject);
+        res.on("aborted", () => resolve());
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => (signal?.aborted === true ? resolve() : reject(this.unavailable(e))));
+      signal?.addEventListener("abort", () => req.destroy(), { once: true });
       req.end();
     });
   }

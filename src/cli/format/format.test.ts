@@ -36,5 +36,5 @@ test("renderTemplate() handles fields, json and table formats", () => {
   assert.equal(renderTemplate("{{.Repository}}:{{.Tag}}", items), "busybox:latest\n");
   assert.equal(renderTemplate("{{json .Labels}} {{.Cmd}} {{.Labels}}", items), '{"a":"1"} [sh -c] map[a:1]\n');
   assert.equal(renderTemplate("table {{.Repository}}\\t{{.Tag}}", items, { Repository: "REPOSITORY" }), "REPOSITORY   TAG\nbusybox      latest\n");
-  assert.throws(() => renderTemplate("{{range .}}x{{end}}", items), /template parsing error/);
+  assert.throws(() => renderTemplate("{{define \"x\"}}x{{end}}", items), /template parsing error/);
 });

@@ -1,47 +1,17 @@
 /**
- * A small subset of Go templates for `--format`: `{{.Field}}`, `{{.A.B}}`, `{{json .}}`,
- * `{{json .Field}}`, and the `table` prefix (a header row from the field names, aligned).
- * Values print as Go's fmt does for the common cases (slices "[a b]", maps "map[k:v]").
+ * `--format` as the docker CLI applies it: "json" and "table" keywords, `\t`/`\n` escapes,
+ * the `table` prefix (a header row, columns aligned by tabwriter), one line per item.
+ * The template language itself is `go-template.ts`.
  */
 import { invalidArgument } from "../../shared/errors.js";
+import { parseGoTemplate, TemplateError, type GoTemplate } from "./go-template.js";
 import { renderTable } from "./table.js";
 
-type Obj = Record<string, unknown>;
-
-function goString(v: unknown): string {
-  if (v === null || v === undefined) return "<no value>";
-  if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
-  if (typeof v === "object") {
-    return `map[${Object.keys(v as Obj).sort().map((k) => `${k}:${goString((v as Obj)[k])}`).join(" ")}]`;
-  }
-  return String(v);
-}
-
-/** JSON as Go's encoding/json writes it: <, > and & escaped. */
-export function goJson(v: unknown): string {
-  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+export { goJson, goString } from "./go-template.js";
 
 /** A copy with keys in Go map order (sorted), as docker's format contexts marshal. */
 export function sortKeys<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
-}
-
-function lookup(obj: unknown, path: string): unknown {
-  if (path === ".") return obj;
-  let cur: unknown = obj;
-  for (const key of path.split(".").filter(Boolean)) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Obj)[key];
-  }
-  return cur;
-}
-
-function renderOne(tpl: string, obj: unknown): string {
-  return tpl.replace(/\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
-    const v = lookup(obj, path);
-    return json !== undefined ? goJson(v ?? null) : goString(v);
-  });
 }
 
 /**
@@ -59,17 +29,48 @@ export function isTableFormat(format: string): boolean {
   return format.startsWith("table");
 }
 
-/**
- * Render `items` with `format`. `headers` maps field names to header titles for tables
- * (docker's "REPOSITORY" for .Repository).
- */
-export function renderTemplate(format: string, items: readonly unknown[], headers: Record<string, string> = {}): string {
-  if (/\{\{(?!\s*(json\s+)?\.[\w.]*\s*\}\})/.test(format)) {
-    throw invalidArgument(`template parsing error: unsupported template "${format}"`);
+/** Parse a template; a syntax error is docker's "template parsing error: …" (invalid argument). */
+export function compileTemplate(text: string): GoTemplate {
+  try {
+    return parseGoTemplate(text);
+  } catch (err) {
+    if (err instanceof TemplateError) throw invalidArgument(`template parsing error: ${err.message}`);
+    throw err;
   }
-  const body = (isTableFormat(format) ? format.slice(5).trimStart() : format).replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-  if (!isTableFormat(format)) return items.map((it) => `${renderOne(body, it)}\n`).join("");
-  const header = body.replace(/\{\{\s*(?:json\s+)?\.([\w.]*)\s*\}\}/g, (_m, f: string) => headers[f] ?? f.toUpperCase());
-  const rows = [header, ...items.map((it) => renderOne(body, it))].map((line) => line.split("\t"));
+}
+
+/** Execute `tpl` on `data`; an execution error becomes an invalid-argument error with Go's text. */
+export function executeTemplate(tpl: GoTemplate, data: unknown): string {
+  try {
+    return tpl.execute(data);
+  } catch (err) {
+    if (err instanceof TemplateError) throw invalidArgument(err.message);
+    throw err;
+  }
+}
+
+// The header row: each action shows the title of the first field it names (docker
+// executes the template on a map of titles; this gives the same row for the column lists
+// people write, including `{{upper .X}}` and `{{json .X}}`).
+function headerRow(body: string, headers: Readonly<Record<string, string>>): string {
+  return body.replace(/\{\{-?([\s\S]*?)-?\}\}/g, (_m, inner: string) => {
+    const f = /(?:^|[\s(|])\.([A-Za-z_][A-Za-z0-9_]*)/.exec(inner);
+    if (f === null) return "";
+    const name = f[1] as string;
+    return headers[name] ?? name.toUpperCase();
+  });
+}
+
+/**
+ * Render `items` with `format`, one line per item. `headers` maps field names to header
+ * titles for tables (docker's "REPOSITORY" for .Repository).
+ */
+export function renderTemplate(format: string, items: readonly unknown[], headers: Readonly<Record<string, string>> = {}): string {
+  const table = isTableFormat(format);
+  const body = (table ? format.slice(5) : format).trim().replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+  const tpl = compileTemplate(body);
+  const lines = items.map((it) => executeTemplate(tpl, it));
+  if (!table) return lines.map((l) => `${l}\n`).join("");
+  const rows = [headerRow(body, headers), ...lines].map((line) => line.split("\t"));
   return renderTable(rows);
 }

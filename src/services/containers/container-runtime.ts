@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { Runtime } from "../../runtime/runtime.js";
+import { detectCgroupLayout, openCgroupManager, type CgroupLayout, type CgroupStats, type LinuxResources } from "../../runtime/cgroups/index.js";
 import type { Process } from "../../runtime/spec/types.js";
 import { BerthError } from "../../shared/errors.js";
 
@@ -23,6 +24,8 @@ export interface TaskIo {
   stdin: boolean;
   /** The process has a terminal: one raw output stream, no stderr. */
   terminal: boolean;
+  /** Where and how the container's log is written (runtimes that write the log). @default json-file at the runtime's own path, no rotation */
+  log?: { driver: "json-file" | "none"; path: string; maxSize: number; maxFile: number };
 }
 
 /** A running container process (init or exec). */
@@ -61,6 +64,14 @@ export interface ContainerRuntime {
   pids(id: string): Promise<number[]>;
   /** Remove whatever the runtime still holds for `id` (kills it). */
   cleanup(id: string): Promise<void>;
+  /** Freeze every process of the running container (absent: pause is not supported). */
+  pause?(id: string): Promise<void>;
+  /** Thaw a paused container. */
+  resume?(id: string): Promise<void>;
+  /** The cgroup counters of the container (absent: stats are not supported). */
+  stats?(id: string): Promise<CgroupStats>;
+  /** Apply `resources` to the running container's cgroup (only the fields given). */
+  update?(id: string, resources: LinuxResources): Promise<void>;
 }
 
 interface Fifos {
@@ -161,6 +172,7 @@ function closeAll(f: Fifos): void {
 export class DirectRuntime implements ContainerRuntime {
   readonly runtime: Runtime;
   private readonly fifoDir: string;
+  private layout: CgroupLayout | undefined;
 
   /** @param root runtime state root; @param fifoDir where stdio FIFOs are made (briefly) */
   constructor(root: string, fifoDir: string) {
@@ -227,6 +239,24 @@ export class DirectRuntime implements ContainerRuntime {
     } catch {
       return [];
     }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runtime.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runtime.resume(id);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    return this.runtime.stats(id);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const rec = this.runtime.store.read(id);
+    this.layout ??= detectCgroupLayout();
+    openCgroupManager(rec.cgroupsPath, { layout: this.layout }).set(resources);
   }
 
   async cleanup(id: string): Promise<void> {

@@ -5,19 +5,19 @@
  * Docker's texts; streams are plain callbacks.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { hostname as osHostname } from "node:os";
+import { availableParallelism, hostname as osHostname } from "node:os";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Readable } from "node:stream";
 import type {
   ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerTopResponse,
-  ContainerWaitResponse, ExecCreateBody, ExecInspect,
+  ContainerWaitResponse, ExecCreateBody, ExecInspect, ContainerStats, ContainerUpdateResponse, HostConfig,
 } from "../../api/containers.js";
 import type { ImageContainerConfig } from "../../api/images.js";
 import type { Spec, Process } from "../../runtime/spec/types.js";
 import type { SeccompProfile } from "../../runtime/seccomp/index.js";
 import { parseSignal } from "../../runtime/runtime.js";
-import { BerthError, conflict, invalidArgument, notFound, notModified } from "../../shared/errors.js";
+import { BerthError, conflict, invalidArgument, notFound, notImplemented, notModified } from "../../shared/errors.js";
 import { nullLogger, type Logger } from "../../shared/logger.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { ImageConfig } from "../images/image-config.js";
@@ -26,11 +26,21 @@ import type { ContainerExtension, DeepMutable, SpecPatch } from "./container-ext
 import { exitStatusOfError, type ContainerRuntime, type Task } from "./container-runtime.js";
 import { DetachScanner, parseDetachKeys, DEFAULT_DETACH_KEYS } from "./detach-keys.js";
 import { hostsFile, resolvConf } from "./etc-files.js";
-import { followLog, JsonLogWriter, readLog, type LogEntry } from "./json-log.js";
+import { followLog, JsonLogWriter, type LogEntry } from "./json-log.js";
+import { replayLog } from "./json-log-replay.js";
 import { generateName, newId, normalizeName } from "./names.js";
 import { buildSpec, containerCapabilities, containerEnv, networkMode, type HostDevice } from "./oci-spec.js";
 import { statusString, ZERO_TIME } from "./status.js";
+import { RestartManager, validateRestartPolicy } from "./restart-manager.js";
 import { resolveUser } from "./user.js";
+import { assertLogReadable, DEFAULT_LOG_DEFAULTS, logSinkOf, resolveLogConfig, type LogDefaults } from "./log-config.js";
+import { readRunHostFacts, type RunHostFacts } from "./run-host-facts.js";
+import { validateRunOptions } from "./run-options.js";
+import { DEFAULT_DOCKER_INIT } from "./run-options-spec.js";
+import { checkPause, checkUnpause, pausedState } from "./pause.js";
+import { mergeUpdate, parseUpdateBody, updateResources, validateUpdate } from "./container-update.js";
+import { emptyStats, runStats, StatsSampler, type StatsOptions } from "./container-stats.js";
+import type { CgroupStats } from "../../runtime/cgroups/index.js";
 
 const execFileP = promisify(execFile);
 
@@ -68,9 +78,23 @@ export interface ContainerServiceDeps {
   hostResolvConf?: () => Promise<string>;
   /** Lifecycle extensions (networks, volumes...), called in this order. @default none */
   extensions?: readonly ContainerExtension[];
+  /** daemon.json defaults for run options (init, log driver) and the docker-init binary. @default none */
+  runDefaults?: RunDefaults;
   log?: Logger;
   /** @default Date.now */
   now?: () => number;
+}
+
+/** The daemon's defaults for run options. */
+export interface RunDefaults {
+  /** daemon.json `init`. @default false */
+  init?: boolean;
+  /** The binary bind-mounted at /sbin/docker-init. @default native/build/berth-docker-init */
+  initBinary?: string;
+  /** daemon.json `log-driver`/`log-opts`. @default json-file, no options */
+  log?: LogDefaults;
+  /** Host facts the run options are checked against. @default readRunHostFacts */
+  hostFacts?: (capabilities: readonly string[]) => RunHostFacts;
 }
 
 /** Where attached output goes. */
@@ -79,6 +103,8 @@ export interface OutputSink {
   data(stream: "stdout" | "stderr", chunk: Buffer, time?: string): void;
   /** The stream is over (container exited, detach keys, or logs replayed without stream). */
   end(): void;
+  /** Resolves when the consumer can take more; awaited while a log is replayed. */
+  flush?(): Promise<void>;
 }
 
 /** Options for `attach`. */
@@ -99,6 +125,8 @@ export interface LogsOptions {
   since?: bigint | undefined;
   until?: bigint | undefined;
   tail?: number | undefined;
+  /** The sink wants each entry's time. */
+  timestamps?: boolean | undefined;
 }
 
 /** Options for `list`. */
@@ -222,11 +250,13 @@ export class ContainerService {
   private readonly execs = new Map<string, ExecRecord>();
   private readonly log: Logger;
   private readonly reserved = new Set<string>();
+  private readonly restarts: RestartManager;
 
   private constructor(deps: ContainerServiceDeps) {
     this.d = deps;
     this.store = new ContainerRecordStore(deps.root);
     this.log = deps.log ?? nullLogger;
+    this.restarts = new RestartManager({ run: (id) => this.run(this.get(id)), stopped: (id, err) => this.restartEnded(id, err) });
   }
 
   /**
@@ -268,7 +298,16 @@ export class ContainerService {
         await svc.store.save(rec);
       }
     }
+    // moby's restore: containers that ran before come back by their restart policy.
+    const boot = [...svc.records.values()].filter((r) => !r.State.Running && r.State.StartedAt !== ZERO_TIME && svc.restarts.shouldStartAtBoot(r));
+    if (boot.length > 0) void svc.startAtBoot(boot.map((r) => r.ID));
     return svc;
+  }
+
+  private async startAtBoot(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      await this.start(id).catch((err: unknown) => this.log.warn({ err, container: id }, "start container by its restart policy"));
+    }
   }
 
   private now(): number {
@@ -357,6 +396,9 @@ export class ContainerService {
       throw notFound(`network ${nm} not found`);
     }
     containerCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], false, []);
+    const runFacts = (this.d.runDefaults?.hostFacts ?? readRunHostFacts)(this.d.hostCapabilities());
+    const warnings = validateRunOptions(body, hc, runFacts, (r) => ({ id: this.get(r).ID }));
+    validateRestartPolicy(hc);
     if (hc.Memory !== undefined && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024) {
       throw invalidArgument("Minimum memory limit allowed is 6MB");
     }
@@ -365,9 +407,10 @@ export class ContainerService {
     const top = img.layers.at(-1);
     if (top === undefined) throw invalidArgument(`create container: image "${image}" has no layers`);
     const id = newId();
+    const logs = resolveLogConfig(hc.LogConfig, this.d.runDefaults?.log ?? DEFAULT_LOG_DEFAULTS, this.store.paths(id).dir, id);
     const cfg = mergeImageConfig(body, imgConfig.config);
     cfg.Image = image;
-    cfg.Hostname = body.Hostname !== undefined && body.Hostname !== "" ? body.Hostname : (nm === "host" ? osHostname() : id.slice(0, 12));
+    cfg.Hostname = body.Hostname !== undefined && body.Hostname !== "" ? body.Hostname : (nm === "host" || hc.UTSMode === "host" ? osHostname() : id.slice(0, 12));
     cfg.Domainname = body.Domainname ?? "";
     for (const k of ["AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce"] as const) cfg[k] = body[k] === true;
     const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
@@ -388,7 +431,7 @@ export class ContainerService {
         Path: argv[0] as string,
         Args: argv.slice(1),
         Config: cfg,
-        HostConfig: { ...hc, NetworkMode: nm === "" ? "bridge" : nm },
+        HostConfig: { ...hc, NetworkMode: nm === "" ? "bridge" : nm, LogConfig: logs.config },
         State: {
           Status: "created", Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0,
           ExitCode: 0, Error: "", StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
@@ -397,7 +440,7 @@ export class ContainerService {
         ImageChainId: top.chainId,
         Name: fullName,
         RestartCount: 0,
-        LogPath: paths.log,
+        LogPath: logs.sink.path,
         ResolvConfPath: paths.resolvConf,
         HostnamePath: paths.hostname,
         HostsPath: paths.hosts,
@@ -435,7 +478,7 @@ export class ContainerService {
     }
     const rec = this.records.get(id) as ContainerRecord;
     this.publish(rec, "create");
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   private nameTaken(name: string): boolean {
@@ -465,6 +508,13 @@ export class ContainerService {
     return buildSpec(rec, {
       paths, user, hostCapabilities: this.d.hostCapabilities(), seccomp: this.d.seccomp,
       ...(rec.HostConfig.Privileged === true ? { hostDevices: this.d.hostDevices?.() ?? [] } : {}),
+      run: {
+        initBinary: this.d.runDefaults?.initBinary ?? DEFAULT_DOCKER_INIT, initDefault: this.d.runDefaults?.init ?? false, groupFile: group,
+        peer: (r) => {
+          const p = this.get(r);
+          return { id: p.ID, pid: p.State.Running ? p.State.Pid : 0 };
+        },
+      },
     });
   }
 
@@ -472,6 +522,12 @@ export class ContainerService {
   async start(ref: string): Promise<void> {
     const rec = this.get(ref);
     if (rec.State.Running) throw notModified("container already started");
+    this.restarts.reset(rec);
+    await this.run(rec);
+  }
+
+  /** Start the container's process: the API's start and each round of a restart policy. */
+  private async run(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status === "removing") throw conflict(`cannot start container ${rec.ID}: removal in progress`);
     const live = this.liveOf(rec.ID);
     if (live.exitDone !== undefined) await live.exitDone;
@@ -492,7 +548,8 @@ export class ContainerService {
       for (const patch of patches) patch(spec as DeepMutable<Spec>);
       await writeFile(`${paths.dir}/config.json`, JSON.stringify(spec));
       live.spec = spec;
-      task = await this.d.runtime.start(rec.ID, paths.dir, { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true });
+      const log = rec.HostConfig.LogConfig !== undefined ? logSinkOf(rec.HostConfig.LogConfig, paths.dir, rec.ID) : undefined;
+      task = await this.d.runtime.start(rec.ID, paths.dir, { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true, ...(log !== undefined ? { log } : {}) });
     } catch (err) {
       if (prepared) await this.releaseExtensions(rec);
       if (mounted) await this.d.layers.unmount(paths.rootfs).catch(() => undefined);
@@ -553,10 +610,14 @@ export class ContainerService {
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
     await this.releaseExtensions(rec);
     live.task = undefined;
+    const again = this.restarts.onExit(rec, code, this.now() - Date.parse(rec.State.StartedAt));
     rec.State = {
-      ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: task.oomKilled?.() ?? false,
+      ...rec.State, Status: again.restart ? "restarting" : "exited", Running: again.restart, Restarting: again.restart,
+      Paused: false, Pid: 0, ExitCode: code, OOMKilled: task.oomKilled?.() ?? false,
       FinishedAt: new Date(this.now()).toISOString(),
     };
+    // At once: a stop arriving while the record is saved must find the wait to cancel.
+    if (again.restart) this.restarts.schedule(rec, again.delayMs);
     await this.store.save(rec).catch((err: unknown) => this.log.error({ err, container: rec.ID }, "save container record"));
     for (const k of live.sinks) k.end();
     live.sinks.clear();
@@ -568,6 +629,16 @@ export class ContainerService {
       live.exitDone = undefined;
       await this.remove(rec.ID, { force: true }).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "auto-remove"));
     }
+  }
+
+  /** A restart loop ended without a new run (stop, kill, a failed start): the container is exited. */
+  private async restartEnded(id: string, err?: unknown): Promise<void> {
+    const rec = this.records.get(id);
+    if (rec === undefined || !rec.State.Restarting) return;
+    if (err !== undefined) this.log.warn({ err, container: id }, "restart container");
+    rec.State = { ...rec.State, Status: "exited", Running: false, Restarting: false, Pid: 0 };
+    await this.store.save(rec).catch((e: unknown) => this.log.error({ err: e, container: id }, "save container record"));
+    this.resolveWaiters(id, (w) => w.condition !== "removed", { StatusCode: rec.State.ExitCode, Error: null });
   }
 
   private resolveWaiters(id: string, pred: (w: Waiter) => boolean, r: ContainerWaitResponse): void {
@@ -596,17 +667,25 @@ export class ContainerService {
   async stop(ref: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {
     const rec = this.get(ref);
     if (!rec.State.Running) throw notModified("container already stopped");
+    this.restarts.exitOnNext(rec);
     await this.stopRunning(rec, o);
     this.publish(rec, "stop");
   }
 
   private async stopRunning(rec: ContainerRecord, o: { t?: number | undefined; signal?: string | undefined }): Promise<void> {
+    if (rec.State.Restarting) {
+      // Between two runs there is no process: ending the loop is the stop.
+      await this.restarts.cancel(rec.ID);
+      if (!rec.State.Running) return;
+    }
     const live = this.liveOf(rec.ID);
     live.stopping = true;
     const sig = parseSignal(o.signal ?? (rec.Config.StopSignal !== undefined && rec.Config.StopSignal !== "" ? rec.Config.StopSignal : "SIGTERM"));
-    const t = o.t ?? ((rec.Config as { StopTimeout?: unknown }).StopTimeout as number | undefined ?? 10);
+    const stopTimeout = (rec.Config as { StopTimeout?: unknown }).StopTimeout;
+    const t = o.t ?? (typeof stopTimeout === "number" ? stopTimeout : 10);
     await this.signal(rec, sig);
-    if (t >= 0 && await this.waitExit(rec.ID, t * 1000)) return;
+    // A negative timeout waits for the exit without a SIGKILL, as dockerd does.
+    if (await this.waitExit(rec.ID, t < 0 ? 2 ** 31 - 1 : t * 1000)) return;
     await this.signal(rec, 9);
     await this.waitExit(rec.ID, 30_000);
   }
@@ -618,6 +697,7 @@ export class ContainerService {
       this.log.debug({ err: (err as Error).message, container: rec.ID }, "signal");
     }
     this.publish(rec, "kill", { signal: String(sig) });
+    await this.thawForSignal(rec, sig);
   }
 
   /** POST /containers/{id}/kill. */
@@ -625,6 +705,14 @@ export class ContainerService {
     const rec = this.get(ref);
     const sig = parseSignal(signal === undefined || signal === "" ? "SIGKILL" : signal);
     if (!rec.State.Running) throw conflict(`cannot kill container: ${ref}: container ${rec.ID} is not running`);
+    // moby's ExitOnNext: SIGKILL or the stop signal (any signal without one) ends a restart loop.
+    const stopSig = rec.Config.StopSignal;
+    const final = sig === 9 || stopSig === undefined || stopSig === "" || parseSignal(stopSig) === sig;
+    if (final) this.restarts.exitOnNext(rec);
+    if (rec.State.Restarting) {
+      if (final) await this.restarts.cancel(rec.ID);
+      if (!rec.State.Running || rec.State.Restarting) return;
+    }
     await this.signal(rec, sig);
     if (sig === 9) await this.waitExit(rec.ID, 30_000);
   }
@@ -633,6 +721,7 @@ export class ContainerService {
   async restart(ref: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {
     const rec = this.get(ref);
     if (rec.State.Running) {
+      this.restarts.exitOnNext(rec);
       await this.stopRunning(rec, o);
       this.publish(rec, "stop");
     }
@@ -663,10 +752,14 @@ export class ContainerService {
     if (rec.State.Status === "removing") return;
     if (rec.State.Running) {
       if (o.force !== true) {
-        throw conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
+        throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
       }
-      await this.signal(rec, 9);
-      await this.waitExit(rec.ID, 30_000);
+      this.restarts.exitOnNext(rec);
+      await this.restarts.cancel(rec.ID);
+      if (rec.State.Running) {
+        await this.signal(rec, 9);
+        await this.waitExit(rec.ID, 30_000);
+      }
     }
     const live = this.live.get(rec.ID);
     if (live?.exitDone !== undefined && rec.HostConfig.AutoRemove !== true) await live.exitDone;
@@ -681,6 +774,7 @@ export class ContainerService {
     await this.store.remove(rec.ID);
     this.records.delete(rec.ID);
     this.live.delete(rec.ID);
+    this.restarts.forget(rec.ID);
     for (const [eid, e] of this.execs) if (e.containerId === rec.ID) this.execs.delete(eid);
     this.publish(rec, "destroy");
     this.resolveWaiters(rec.ID, () => true, { StatusCode: rec.State.ExitCode, Error: null });
@@ -821,6 +915,7 @@ export class ContainerService {
   /** GET /containers/{id}/logs: replay (and follow) the json-file log into `sink`. */
   async logs(ref: string, o: LogsOptions, sink: OutputSink, signal: AbortSignal): Promise<{ tty: boolean }> {
     const rec = this.get(ref);
+    assertLogReadable(rec.HostConfig.LogConfig);
     const tty = rec.Config.Tty === true;
     const ro = {
       stdout: o.stdout, stderr: o.stderr,
@@ -830,8 +925,10 @@ export class ContainerService {
     };
     void (async () => {
       try {
-        const { entries, offset } = await readLog(rec.LogPath, ro);
-        for (const e of entries) sink.data(e.stream, e.log, e.time);
+        const offset = await replayLog(rec.LogPath, ro, {
+          entry: (e) => sink.data(e.stream, e.log, o.timestamps === true ? e.time : undefined),
+          flush: () => sink.flush?.() ?? Promise.resolve(),
+        }, signal);
         if (o.follow && rec.State.Running && !signal.aborted) {
           const live = this.live.get(rec.ID);
           let finished = false;
@@ -873,8 +970,7 @@ export class ContainerService {
       end: () => sink.end(),
     };
     if (o.logs) {
-      const { entries } = await readLog(rec.LogPath, { stdout: o.stdout, stderr: o.stderr });
-      for (const e of entries) sink.data(e.stream, e.log);
+      await replayLog(rec.LogPath, { stdout: o.stdout, stderr: o.stderr }, { entry: (e) => sink.data(e.stream, e.log) });
     }
     const live = this.liveOf(rec.ID);
     // A stopped container is attachable too: the stream starts with its next run (start -a).
@@ -909,6 +1005,96 @@ export class ContainerService {
     return { tty, detach };
   }
 
+  /** POST /containers/{id}/pause: freeze every process (cgroup freezer). */
+  async pause(ref: string): Promise<void> {
+    const rec = this.get(ref);
+    checkPause(rec.ID, rec.State);
+    if (this.d.runtime.pause === undefined) throw notImplemented("pause container: not supported by this runtime");
+    await this.d.runtime.pause(rec.ID);
+    rec.State = pausedState(rec.State, true);
+    await this.store.save(rec);
+    this.publish(rec, "pause");
+  }
+
+  /** POST /containers/{id}/unpause. */
+  async unpause(ref: string): Promise<void> {
+    const rec = this.get(ref);
+    checkUnpause(rec.ID, rec.State);
+    await this.d.runtime.resume?.(rec.ID);
+    rec.State = pausedState(rec.State, false);
+    await this.store.save(rec);
+    this.publish(rec, "unpause");
+  }
+
+  /** A paused container must thaw for a stop or SIGKILL to act (moby's killWithSignal). */
+  private async thawForSignal(rec: ContainerRecord, sig: number): Promise<void> {
+    if (!rec.State.Paused || (sig !== 9 && this.live.get(rec.ID)?.stopping !== true)) return;
+    await this.d.runtime.resume?.(rec.ID).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unpause container"));
+    rec.State = pausedState(rec.State, false);
+  }
+
+  /** POST /containers/{id}/rename (moby's ContainerRename). */
+  async rename(ref: string, newName: string): Promise<void> {
+    if (ref === "" || newName === "") throw invalidArgument("Neither old nor new names may be empty");
+    const rec = this.get(ref);
+    const wanted = newName.startsWith("/") ? newName : `/${newName}`;
+    if (wanted === rec.Name) throw invalidArgument("Renaming a container with the same name as its current name");
+    const fullName = normalizeName(newName);
+    this.checkNameFree(fullName);
+    const oldName = rec.Name;
+    rec.Name = fullName;
+    try {
+      await this.store.save(rec);
+    } catch (err) {
+      rec.Name = oldName;
+      throw err;
+    }
+    this.publish(rec, "rename", { oldName });
+  }
+
+  /** POST /containers/{id}/update: new limits, applied live to a running container's cgroup. */
+  async update(ref: string, body: unknown): Promise<ContainerUpdateResponse> {
+    const u = parseUpdateBody(body);
+    validateUpdate(u, availableParallelism());
+    const rec = this.get(ref);
+    const cannot = (err: unknown): never => {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new BerthError(err instanceof BerthError ? err.kind : "internal", `Cannot update container ${rec.ID}: ${msg}`, { cause: err });
+    };
+    if (rec.State.Status === "removing" || rec.State.Dead) cannot(conflict(`container is marked for removal and cannot be "update"`));
+    let merged: HostConfig;
+    try {
+      merged = mergeUpdate(rec.HostConfig, u);
+    } catch (err) {
+      return cannot(err);
+    }
+    if (rec.State.Running && this.d.runtime.update !== undefined) {
+      await this.d.runtime.update(rec.ID, updateResources(merged, u)).catch(cannot);
+    }
+    rec.HostConfig = merged;
+    await this.store.save(rec);
+    this.publish(rec, "update");
+    return { Warnings: [] };
+  }
+
+  /**
+   * GET /containers/{id}/stats: samples into `emit` (one per second with `stream`), from
+   * the cgroup counters; one all-zero sample for a container that is not running.
+   */
+  async stats(ref: string, o: StatsOptions, emit: (s: ContainerStats) => void, signal: AbortSignal): Promise<void> {
+    const rec = this.get(ref);
+    const runtime = this.d.runtime;
+    if (!rec.State.Running || runtime.stats === undefined) {
+      emit(emptyStats(rec.Name, rec.ID));
+      return;
+    }
+    const sampler = new StatsSampler({
+      name: rec.Name, id: rec.ID, pid: rec.State.Pid, ownNetwork: networkMode(rec) !== "host",
+      read: () => (runtime.stats as (id: string) => Promise<CgroupStats>).call(runtime, rec.ID),
+    });
+    await runStats(sampler, o, emit, () => rec.State.Running && this.records.has(rec.ID), signal);
+  }
+
   /** POST /containers/{id}/resize. */
   async resize(ref: string, height: number, width: number): Promise<void> {
     const rec = this.get(ref);
@@ -941,6 +1127,8 @@ export class ContainerService {
     const b = body as ExecCreateBody;
     if (!Array.isArray(b.Cmd) || b.Cmd.length === 0 || b.Cmd.some((x) => typeof x !== "string")) throw invalidArgument("No exec command specified");
     if (!rec.State.Running) throw conflict(`container ${rec.ID} is not running`);
+    if (rec.State.Paused) throw conflict(`Container ${rec.ID} is paused, unpause the container before exec`);
+    if (rec.State.Restarting) throw conflict(`Container ${rec.ID} is restarting, wait until the container is running`);
     const id = newId();
     this.execs.set(id, { id, containerId: rec.ID, body: b, running: false, exitCode: null, pid: 0, task: undefined });
     this.publish(rec, `exec_create: ${b.Cmd.join(" ")}`, { execID: id });
@@ -1061,6 +1249,7 @@ export class ContainerService {
 
   /** Stop every running container (daemon shutdown with the direct runtime). */
   async shutdown(): Promise<void> {
+    this.restarts.shutdown();
     // SIGKILL at once: the daemon's own stop must finish before its supervisor gives up.
     await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, { t: 0, signal: "SIGKILL" }).catch(() => undefined)));
   }

@@ -10,7 +10,9 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { compilePlan, deviceCgroupRules } from "../../runtime/plan/compile.js";
-import { detectCgroupLayout, openCgroupManager, DEFAULT_CGROUP_ROOT, type CgroupLayout, type CgroupManager } from "../../runtime/cgroups/index.js";
+import {
+  detectCgroupLayout, openCgroupManager, DEFAULT_CGROUP_ROOT, type CgroupLayout, type CgroupManager, type CgroupStats, type LinuxResources,
+} from "../../runtime/cgroups/index.js";
 import { compileSeccomp } from "../../runtime/seccomp/index.js";
 import { procStat } from "../../runtime/proc.js";
 import { cgroupMountSources, hostCompileContext } from "../../runtime/host-compile-context.js";
@@ -94,8 +96,11 @@ export class ShimRuntime implements ContainerRuntime {
       const memProcs = mem !== undefined ? procsFiles.find((f) => f.startsWith(`${mem.mountPoint}/`)) : undefined;
       const oomFile = mem !== undefined && memProcs !== undefined
         ? join(dirname(memProcs), mem.version === 1 ? "memory.oom_control" : "memory.events") : undefined;
+      const log = io.log ?? { driver: "json-file", path: this.logPath(id), maxSize: 0, maxFile: 1 };
+      if (log.driver === "json-file") mkdirSync(dirname(log.path), { recursive: true });
       const started = await startShim({
-        id, stateDir, logPath: this.logPath(id), logDriver: "json-file", terminal: io.terminal, openStdin: io.stdin, plan,
+        id, stateDir, logPath: log.path, logDriver: log.driver, logMaxSize: log.maxSize, logMaxFile: log.maxFile,
+        terminal: io.terminal, openStdin: io.stdin, plan,
         ...(oomFile !== undefined ? { oomFile } : {}),
       });
       pid = started.pid;
@@ -209,6 +214,22 @@ export class ShimRuntime implements ContainerRuntime {
 
   async pids(id: string): Promise<number[]> {
     return this.direct.pids(id);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.direct.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.direct.resume(id);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    return this.direct.stats(id);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await this.direct.update(id, resources);
   }
 
   async cleanup(id: string): Promise<void> {

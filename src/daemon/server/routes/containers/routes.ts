@@ -1,9 +1,10 @@
 /** The /containers endpoints: parse the request, call the backend, encode Docker's response. */
-import { invalidArgument } from "../../../../shared/errors.js";
+import { invalidArgument, notImplemented } from "../../../../shared/errors.js";
 import type { Route } from "../../router.js";
 import { boolParam, filtersParam, parseTimestamp, readJsonBody, sendJson } from "../../http-util.js";
 import { hijack, MULTIPLEXED_STREAM, RAW_STREAM } from "../../streams/hijack.js";
 import { frame } from "../../streams/stdcopy.js";
+import { FrameBatcher } from "../../streams/frame-batcher.js";
 import type { ContainersBackend } from "./backend.js";
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -104,14 +105,14 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         let started = false;
         const pending: Array<() => void> = [];
         const out = (fn: () => void) => (started ? fn() : pending.push(fn));
-        const r = await b.logs(params.id ?? "", { stdout, stderr, follow: boolParam(query, "follow"), since, until, tail }, {
-          data: (s, c, time) => out(() => {
-            const payload = timestamps && time !== undefined ? Buffer.concat([Buffer.from(`${time} `), c]) : c;
-            res.write(tty ? payload : frame(s, payload));
-          }),
-          end: () => out(() => res.end()),
+        let batch: FrameBatcher | undefined;
+        const r = await b.logs(params.id ?? "", { stdout, stderr, follow: boolParam(query, "follow"), since, until, tail, timestamps }, {
+          data: (s, c, time) => out(() => batch?.add(s, c, timestamps && time !== undefined ? `${time} ` : undefined)),
+          end: () => out(() => batch?.end()),
+          flush: () => batch?.flush() ?? Promise.resolve(),
         }, ac.signal);
         tty = r.tty;
+        batch = new FrameBatcher(res, tty);
         res.writeHead(200, { "Content-Type": streamContentType(tty, version) });
         res.flushHeaders();
         started = true;
@@ -148,6 +149,66 @@ export function containerRoutes(b: ContainersBackend): Route[] {
     {
       method: "POST", path: "/containers/{id}/exec",
       handler: async ({ req, res, params }) => sendJson(res, 201, b.execCreate(params.id ?? "", await readJsonBody(req))),
+    },
+    ...containerOpsRoutes(b),
+  ];
+}
+
+function need<T>(fn: T | undefined, what: string): T {
+  if (fn === undefined) throw notImplemented(`${what}: not supported by this daemon`);
+  return fn;
+}
+
+/** pause, unpause, rename, update and stats. */
+function containerOpsRoutes(b: ContainersBackend): Route[] {
+  return [
+    {
+      method: "POST", path: "/containers/{id}/pause",
+      handler: async ({ res, params }) => {
+        await need(b.pause, "pause container").call(b, params.id ?? "");
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: "POST", path: "/containers/{id}/unpause",
+      handler: async ({ res, params }) => {
+        await need(b.unpause, "unpause container").call(b, params.id ?? "");
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: "POST", path: "/containers/{id}/rename",
+      handler: async ({ res, params, query }) => {
+        await need(b.rename, "rename container").call(b, params.id ?? "", query.get("name") ?? "");
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: "POST", path: "/containers/{id}/update",
+      handler: async ({ req, res, params }) => sendJson(res, 200, await need(b.update, "update container").call(b, params.id ?? "", await readJsonBody(req))),
+    },
+    {
+      method: "GET", path: "/containers/{id}/stats",
+      handler: async ({ res, params, query }) => {
+        const stats = need(b.stats, "container stats");
+        const stream = (query.get("stream") ?? "") === "" || boolParam(query, "stream");
+        const oneShot = boolParam(query, "one-shot");
+        if (stream && oneShot) throw invalidArgument("cannot have stream=true and one-shot=true");
+        const ac = new AbortController();
+        res.on("close", () => ac.abort());
+        let started = false;
+        const begin = () => {
+          if (started) return;
+          started = true;
+          res.writeHead(200, { "Content-Type": "application/json" });
+        };
+        await stats.call(b, params.id ?? "", { stream, oneShot }, (s) => {
+          begin();
+          res.write(`${JSON.stringify(s)}\n`);
+        }, ac.signal);
+        begin();
+        res.end();
+      },
     },
   ];
 }
