@@ -18,6 +18,7 @@ import { createInfoCommand } from "./commands/system/info.js";
 import { createEventsCommand } from "./commands/system/events.js";
 import { containerAliases, createContainerCommand } from "./commands/container/container.js";
 import { createRegistryCommand } from "./commands/registry/registry.js";
+import { addFileCommands } from "./commands/container/files-commands.js";
 
 /** Build the program; `-H`/`--host` is read by main before the client is created. */
 export function buildProgram(cli: Cli): Command {
@@ -48,6 +49,7 @@ export function buildProgram(cli: Cli): Command {
   // interspersed=false), which needs positional parsing from the program down.
   program.enablePositionalOptions();
   for (const c of containerAliases(cli)) program.addCommand(c);
+  addFileCommands(program, cli);
   program.exitOverride();
   return program;
 }

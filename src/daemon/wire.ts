@@ -21,6 +21,8 @@ import { hostCapabilities } from "../runtime/proc.js";
 import { capabilityNames } from "../runtime/capabilities.js";
 import { createServer, type ApiServer } from "./server/server.js";
 import { createSystemBackend } from "./system-info.js";
+import { wireContainerFiles } from "./wire-files.js";
+import { RootfsMounts } from "../services/containers/rootfs-mounts.js";
 import type { DaemonConfig } from "./config.js";
 import { openDaemonNetworks } from "./wire-networks.js";
 
@@ -74,9 +76,11 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const fifoDir = join(config.execRoot, "fifo");
   await mkdir(fifoDir, { recursive: true, mode: 0o700 });
   const hostCaps = capabilityNames(hostCapabilities());
+  // Counted rootfs mounts: cp/export of a stopped container mount it alongside start and exit.
+  const mounts = new RootfsMounts(layers);
   const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
   containers = await ContainerService.open({
-    root: join(root, "containers"), images, layers, events, log: log.child({ service: "containers" }),
+    root: join(root, "containers"), images, layers: mounts, events, log: log.child({ service: "containers" }),
     // One berth-shim per container: containers outlive a daemon restart.
     runtime: new ShimRuntime(new DirectRuntime(join(config.execRoot, "runtime"), fifoDir), join(config.execRoot, "shim"),
       (id) => join(root, "containers", id, `${id}-json.log`)),
@@ -95,7 +99,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     debug: config.logLevel === "debug" || config.logLevel === "trace",
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
   });
-  const server = createServer({ system, images, events, containers: ctrs, networks: net.backend }, log);
+  const files = wireContainerFiles({ dataRoot: root, containers: ctrs, images, layers, mounts, host, events, log: log.child({ service: "files" }) });
+  const server = createServer({ system, images, events, containers: ctrs, containerFiles: files.files, disk: files.disk, networks: net.backend }, log);
   return {
     server,
     images,

@@ -24,6 +24,7 @@ import { containerRoutes } from "./routes/containers/routes.js";
 import { execRoutes } from "./routes/exec/routes.js";
 import type { ContainersBackend } from "./routes/containers/backend.js";
 import { registerUpgrade } from "./streams/hijack.js";
+import { containerFilesRoutes, diskRoutes, type ContainerFilesBackend, type DiskBackend } from "./routes/containers/files-routes.js";
 import { networkRoutes } from "./routes/networks/routes.js";
 import type { NetworksBackend } from "./routes/networks/backend.js";
 
@@ -34,6 +35,10 @@ export interface Backends {
   events: EventsBackend;
   /** Containers and exec (absent in tests that do not need them). */
   containers?: ContainersBackend;
+  /** cp, diff, export, commit (absent in tests that do not need them). */
+  containerFiles?: ContainerFilesBackend;
+  /** Prune and disk use (absent in tests that do not need them). */
+  disk?: DiskBackend;
   /** Networks (absent in tests that do not need them). */
   networks?: NetworksBackend;
 }
@@ -66,6 +71,8 @@ export function parseHost(host: string): { kind: "unix"; path: string } | { kind
 export function createServer(backends: Backends, log: Logger = nullLogger): ApiServer {
   const router = new Router();
   router.add(systemRoutes(backends.system));
+  if (backends.disk !== undefined) router.add(diskRoutes(backends.disk));
+  if (backends.containerFiles !== undefined) router.add(containerFilesRoutes(backends.containerFiles));
   router.add(imageRoutes(backends.images));
   router.add(eventRoutes(backends.events));
   if (backends.containers !== undefined) {
