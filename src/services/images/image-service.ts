@@ -324,6 +324,20 @@ export class ImageService {
         records.push({ Untagged: familiarString(ref) });
         this.d.events.publish("image", "untag", img.id, { name: familiarString(ref) });
         refs = this.store.refsOf(img.id);
+        if (ref.digest === undefined) {
+          // As moby: once no tag of the repository is left, its digest references (a
+          // pull's RepoDigests) go too, so `rmi name:tag` after a pull deletes the image.
+          const repoOf = (r: Reference): string => fullString({ ...r, tag: undefined, digest: undefined });
+          const same = refs.map((r) => parseReference(r)).filter((r) => repoOf(r) === repoOf(ref));
+          if (same.every((r) => r.digest !== undefined)) {
+            for (const r of same) {
+              await this.store.deleteRef(fullString(r));
+              records.push({ Untagged: familiarString(r) });
+              this.d.events.publish("image", "untag", img.id, { name: familiarString(r) });
+            }
+            refs = this.store.refsOf(img.id);
+          }
+        }
         if (refs.length > 0) return records;
         removedRef = true;
       } else {

@@ -72,4 +72,15 @@ test("an image with zstd layers pushed to berth registry is pulled by berthd and
   assert.equal(pushed.code, 0, pushed.stderr);
   const copy = JSON.parse((await client.getManifest("z/copy", "v1")).body.toString()) as { layers: Array<{ mediaType: string; digest: string }> };
   assert.deepEqual(copy.layers.map((l) => [l.mediaType, l.digest]), blobs.map((b) => [ZSTD, sha(b)]));
+
+  // As docker: removing the last tag of a repository also removes its digest reference
+  // (the pull's RepoDigests), so the image goes once both names are removed.
+  const rmi1 = await d.docker(["rmi", ref]);
+  assert.equal(rmi1.code, 0, rmi1.stderr);
+  assert.match(rmi1.stdout, new RegExp(`Untagged: ${reg.address}/z/app@sha256:[a-f0-9]{64}`));
+  assert.equal((await d.docker(["image", "inspect", sha(config)])).code, 0);
+  const rmi2 = await d.docker(["rmi", again]);
+  assert.equal(rmi2.code, 0, rmi2.stderr);
+  assert.match(rmi2.stdout, new RegExp(`Deleted: ${sha(config)}`));
+  assert.notEqual((await d.docker(["image", "inspect", sha(config)])).code, 0);
 });

@@ -10,6 +10,7 @@ import { createKillCommand, createRestartCommand, createRmCommand, createStopCom
 import { createAttachCommand } from "./attach.js";
 import { createExecCommand } from "./exec.js";
 import { createInspectCommand } from "./inspect.js";
+import { createPortCommand } from "./port.js";
 
 /** The `container` group. */
 export function createContainerCommand(cli: Cli): Command {
@@ -28,7 +29,8 @@ export function createContainerCommand(cli: Cli): Command {
     .addCommand(createWaitCommand(cli))
     .addCommand(createAttachCommand(cli))
     .addCommand(createExecCommand(cli))
-    .addCommand(createInspectCommand(cli, false));
+    .addCommand(createInspectCommand(cli, false))
+    .addCommand(createPortCommand(cli));
 }
 
 /** The top-level aliases (`berth run`, `berth ps`, …). */
@@ -36,6 +38,6 @@ export function containerAliases(cli: Cli): Command[] {
   return [
     createRunCommand(cli), createCreateCommand(cli), createStartCommand(cli), createPsCommand(cli), createLogsCommand(cli),
     createStopCommand(cli), createKillCommand(cli), createRestartCommand(cli), createRmCommand(cli), createWaitCommand(cli),
-    createAttachCommand(cli), createExecCommand(cli), createInspectCommand(cli),
+    createAttachCommand(cli), createExecCommand(cli), createInspectCommand(cli), createPortCommand(cli),
   ];
 }

@@ -1,6 +1,6 @@
 /** The flags shared by `run` and `create`, and their translation to a create body (docker's opts). */
 import { readFileSync } from "node:fs";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import type { ContainerCreateBody } from "../../../api/containers.js";
 import { BerthError } from "../../../shared/errors.js";
 import type { CreateBodyDraft } from "./flag-group.js";
@@ -27,6 +27,7 @@ export interface CreateFlags {
   capDrop: string[];
   readOnly?: boolean;
   privileged?: boolean;
+  /** `--network`, parsed by flags/network-flags.ts. */
   network?: string;
   rm?: boolean;
   detach?: boolean;
@@ -55,7 +56,6 @@ export function addCreateFlags(cmd: Command): Command {
     .option("--cap-drop <cap>", "drop Linux capabilities", collect, [])
     .option("--read-only", "mount the container's root filesystem as read only")
     .option("--privileged", "give extended privileges to this container")
-    .addOption(new Option("--network <mode>", "connect a container to a network").default(undefined))
     .option("--rm", "automatically remove the container when it exits")
     .helpOption("--help", "display help for command");
   for (const g of FLAG_GROUPS) g.add(cmd);
@@ -103,7 +103,6 @@ export function createBody(image: string, args: readonly string[], f: CreateFlag
     ReadonlyRootfs: f.readOnly === true,
     CapAdd: f.capAdd,
     CapDrop: f.capDrop,
-    NetworkMode: f.network ?? "default",
   };
   if (f.memory !== undefined) hc.Memory = parseMemory(f.memory);
   if (f.cpus !== undefined) {

@@ -1,7 +1,9 @@
 /** The `run`/`create` flag groups beyond the core ones of create-options.ts, in help order. */
 import type { FlagGroup } from "./flag-group.js";
+import { networkFlags } from "./flags/network-flags.js";
 import { policyFlags } from "./flags/policy-flags.js";
 
 export const FLAG_GROUPS: readonly FlagGroup[] = [
   policyFlags,
+  networkFlags,
 ];

@@ -7,6 +7,7 @@ import { renderTable } from "../../format/table.js";
 import { renderTemplate } from "../../format/template.js";
 import { parseFilterFlags } from "../filters.js";
 import { containers } from "./client.js";
+import { displayablePorts } from "./port.js";
 
 interface PsFlags { all?: boolean; quiet?: boolean; filter: string[]; noTrunc?: boolean; last?: string; latest?: boolean; size?: boolean; format?: string }
 
@@ -14,7 +15,7 @@ function row(c: ContainerSummary, trunc: boolean, now: number): string[] {
   const cmd = trunc ? ellipsis(c.Command, 20) : c.Command;
   const image = trunc && c.Image.startsWith("sha256:") ? shortId(c.Image) : c.Image;
   return [
-    trunc ? shortId(c.Id) : c.Id, image, JSON.stringify(cmd), `${humanDuration(now - c.Created * 1000)} ago`, c.Status, "",
+    trunc ? shortId(c.Id) : c.Id, image, JSON.stringify(cmd), `${humanDuration(now - c.Created * 1000)} ago`, c.Status, displayablePorts(c.Ports),
     c.Names.map((n) => n.replace(/^\//, "")).join(","),
   ];
 }
@@ -31,7 +32,7 @@ export async function runPs(cli: Cli, o: PsFlags): Promise<void> {
     return;
   }
   if (o.format !== undefined && o.format !== "" && o.format !== "table") {
-    cli.out.write(renderTemplate(o.format, list.map((c) => ({ ...c, ID: c.Id, Names: c.Names.map((n) => n.replace(/^\//, "")).join(",") }))));
+    cli.out.write(renderTemplate(o.format, list.map((c) => ({ ...c, ID: c.Id, Ports: displayablePorts(c.Ports), Names: c.Names.map((n) => n.replace(/^\//, "")).join(",") }))));
     return;
   }
   const now = cli.now();
