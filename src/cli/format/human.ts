@@ -41,3 +41,16 @@ export function ellipsis(s: string, max: number): string {
   if (chars.length <= max) return s;
   return `${chars.slice(0, max - 1).join("")}…`;
 }
+
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+
+/** go-units BytesSize: "%.4g" + binary (1024) unit: 626688 → "612KiB". */
+export function bytesSize(bytes: number): string {
+  let size = bytes;
+  let i = 0;
+  while (size >= 1024 && i < BINARY_UNITS.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${formatG(size, 4)}${BINARY_UNITS[i]}`;
+}
