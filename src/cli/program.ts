@@ -19,6 +19,8 @@ import { createEventsCommand } from "./commands/system/events.js";
 import { containerAliases, createContainerCommand } from "./commands/container/container.js";
 import { createRegistryCommand } from "./commands/registry/registry.js";
 import { addFileCommands } from "./commands/container/files-commands.js";
+import { createVolumeCommand } from "./commands/volume/volume.js";
+import { createNetworkCommand } from "./commands/network/network.js";
 
 /** Build the program; `-H`/`--host` is read by main before the client is created. */
 export function buildProgram(cli: Cli): Command {
@@ -44,12 +46,14 @@ export function buildProgram(cli: Cli): Command {
     .addCommand(createVersionCommand(cli))
     .addCommand(createInfoCommand(cli))
     .addCommand(createContainerCommand(cli))
-    .addCommand(createRegistryCommand(cli));
+    .addCommand(createRegistryCommand(cli))
+    .addCommand(createNetworkCommand(cli));
   // `run`/`exec` pass everything after the image/container to the container (docker's
   // interspersed=false), which needs positional parsing from the program down.
   program.enablePositionalOptions();
   for (const c of containerAliases(cli)) program.addCommand(c);
   addFileCommands(program, cli);
+  program.addCommand(createVolumeCommand(cli));
   program.exitOverride();
   return program;
 }
