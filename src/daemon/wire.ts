@@ -15,6 +15,7 @@ import { ensureBusyboxImage } from "../services/images/busybox-seed.js";
 import { ContainerService } from "../services/containers/container-service.js";
 import { DirectRuntime } from "../services/containers/container-runtime.js";
 import { ShimRuntime } from "../services/containers/shim-runtime.js";
+import { HealthMonitor } from "../services/containers/health-monitor.js";
 import { listHostDevices } from "../services/containers/host-devices.js";
 import { defaultSeccompProfile } from "../runtime/seccomp/docker-profile.js";
 import { hostCapabilities } from "../runtime/proc.js";
@@ -87,7 +88,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostCapabilities: () => hostCaps,
     seccomp: (caps) => defaultSeccompProfile({ capabilities: caps }),
     hostDevices: () => listHostDevices(),
-    extensions: [net.extension],
+    // Health last: its probes start once the network and the mounts are up.
+    extensions: [net.extension, new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) })],
   });
   const ctrs = containers;
   await net.reconcile((id) => ctrs.get(id).State.Running);

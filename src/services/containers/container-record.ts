@@ -26,6 +26,8 @@ export interface ContainerRecord {
   /** Name with its leading "/". */
   Name: string;
   RestartCount: number;
+  /** An explicit stop or kill ended the last run (moby's field; `unless-stopped` reads it). */
+  HasBeenManuallyStopped?: boolean;
   LogPath: string;
   ResolvConfPath: string;
   HostnamePath: string;

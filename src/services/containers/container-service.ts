@@ -27,11 +27,12 @@ import { exitStatusOfError, type ContainerRuntime, type Task } from "./container
 import { DetachScanner, parseDetachKeys, DEFAULT_DETACH_KEYS } from "./detach-keys.js";
 import { hostsFile, resolvConf } from "./etc-files.js";
 import { followLog, JsonLogWriter, type LogEntry } from "./json-log.js";
-import { replayLog } from "./json-log-replay.js";
+import { replayLogFiles } from "./log-files.js";
 import { generateName, newId, normalizeName } from "./names.js";
 import { buildSpec, containerCapabilities, containerEnv, networkMode, type HostDevice } from "./oci-spec.js";
 import { statusString, ZERO_TIME } from "./status.js";
 import { RestartManager, validateRestartPolicy } from "./restart-manager.js";
+import { mergeHealthcheck, validateHealthConfig } from "./health-monitor.js";
 import { resolveUser } from "./user.js";
 import { assertLogReadable, DEFAULT_LOG_DEFAULTS, logSinkOf, resolveLogConfig, type LogDefaults } from "./log-config.js";
 import { readRunHostFacts, type RunHostFacts } from "./run-host-facts.js";
@@ -205,6 +206,8 @@ export function mergeImageConfig(body: ContainerCreateBody, image: ImageContaine
   }
   if (cfg.ExposedPorts === undefined && img.ExposedPorts !== undefined) cfg.ExposedPorts = img.ExposedPorts;
   if (cfg.Volumes === undefined && img.Volumes !== undefined) cfg.Volumes = img.Volumes;
+  const health = mergeHealthcheck(body.Healthcheck, img.Healthcheck);
+  if (health !== undefined) cfg.Healthcheck = health;
   return cfg;
 }
 
@@ -399,6 +402,7 @@ export class ContainerService {
     const runFacts = (this.d.runDefaults?.hostFacts ?? readRunHostFacts)(this.d.hostCapabilities());
     const warnings = validateRunOptions(body, hc, runFacts, (r) => ({ id: this.get(r).ID }));
     validateRestartPolicy(hc);
+    validateHealthConfig(body.Healthcheck);
     if (hc.Memory !== undefined && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024) {
       throw invalidArgument("Minimum memory limit allowed is 6MB");
     }
@@ -925,7 +929,7 @@ export class ContainerService {
     };
     void (async () => {
       try {
-        const offset = await replayLog(rec.LogPath, ro, {
+        const offset = await replayLogFiles(rec.LogPath, ro, {
           entry: (e) => sink.data(e.stream, e.log, o.timestamps === true ? e.time : undefined),
           flush: () => sink.flush?.() ?? Promise.resolve(),
         }, signal);
@@ -970,7 +974,7 @@ export class ContainerService {
       end: () => sink.end(),
     };
     if (o.logs) {
-      await replayLog(rec.LogPath, { stdout: o.stdout, stderr: o.stderr }, { entry: (e) => sink.data(e.stream, e.log) });
+      await replayLogFiles(rec.LogPath, { stdout: o.stdout, stderr: o.stderr }, { entry: (e) => sink.data(e.stream, e.log) });
     }
     const live = this.liveOf(rec.ID);
     // A stopped container is attachable too: the stream starts with its next run (start -a).
@@ -1238,6 +1242,11 @@ export class ContainerService {
       Running: e.running,
       Pid: e.pid,
     };
+  }
+
+  /** Drop a finished exec's record (health probes run one per interval). */
+  execForget(id: string): void {
+    if (this.execs.get(id)?.running === false) this.execs.delete(id);
   }
 
   /** POST /exec/{id}/resize. */
