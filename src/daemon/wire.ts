@@ -26,6 +26,8 @@ import { wireContainerFiles } from "./wire-files.js";
 import { RootfsMounts } from "../services/containers/rootfs-mounts.js";
 import type { DaemonConfig } from "./config.js";
 import { openDaemonNetworks } from "./wire-networks.js";
+import { VolumeService } from "../services/volumes/volume-service.js";
+import { containerMounts } from "../services/volumes/container-mounts.js";
 
 /** The daemon's constructed parts. */
 export interface Daemon {
@@ -80,6 +82,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   // Counted rootfs mounts: cp/export of a stopped container mount it alongside start and exit.
   const mounts = new RootfsMounts(layers);
   const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
+  const volumes = await VolumeService.open({ root: join(root, "volumes"), host, log: log.child({ service: "volumes" }) });
+  const volumeMounts = containerMounts({ volumes, containers: () => containers, log: log.child({ service: "volumes" }) });
   containers = await ContainerService.open({
     root: join(root, "containers"), images, layers: mounts, events, log: log.child({ service: "containers" }),
     // One berth-shim per container: containers outlive a daemon restart.
@@ -89,9 +93,11 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     seccomp: (caps) => defaultSeccompProfile({ capabilities: caps }),
     hostDevices: () => listHostDevices(),
     // Health last: its probes start once the network and the mounts are up.
-    extensions: [net.extension, new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) })],
+    extensions: [net.extension, volumeMounts, new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) })],
   });
   const ctrs = containers;
+  // A crash between a volume's record and a container's leaves users that are no containers.
+  await volumes.reconcile(new Set((await ctrs.list({ all: true })).map((c) => c.Id)));
   await net.reconcile((id) => ctrs.get(id).State.Running);
   const system = createSystemBackend({
     dataRoot: root,
@@ -102,7 +108,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
   });
   const files = wireContainerFiles({ dataRoot: root, containers: ctrs, images, layers, mounts, host, events, log: log.child({ service: "files" }) });
-  const server = createServer({ system, images, events, containers: ctrs, containerFiles: files.files, disk: files.disk, networks: net.backend }, log);
+  const server = createServer({ system, images, events, containers: ctrs, containerFiles: files.files, disk: files.disk, networks: net.backend, volumes }, log);
   return {
     server,
     images,

@@ -27,6 +27,8 @@ import { registerUpgrade } from "./streams/hijack.js";
 import { containerFilesRoutes, diskRoutes, type ContainerFilesBackend, type DiskBackend } from "./routes/containers/files-routes.js";
 import { networkRoutes } from "./routes/networks/routes.js";
 import type { NetworksBackend } from "./routes/networks/backend.js";
+import { volumeRoutes } from "./routes/volumes/routes.js";
+import type { VolumesBackend } from "./routes/volumes/backend.js";
 
 /** Every backend the server routes to. */
 export interface Backends {
@@ -41,6 +43,8 @@ export interface Backends {
   disk?: DiskBackend;
   /** Networks (absent in tests that do not need them). */
   networks?: NetworksBackend;
+  /** Volumes (absent in tests that do not need them). */
+  volumes?: VolumesBackend;
 }
 
 /** A built (not yet listening) API server. */
@@ -80,6 +84,7 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
     router.add(execRoutes(backends.containers));
   }
   if (backends.networks !== undefined) router.add(networkRoutes(backends.networks));
+  if (backends.volumes !== undefined) router.add(volumeRoutes(backends.volumes));
   const servers: Server[] = [];
   const sockets: string[] = [];
 

@@ -85,6 +85,21 @@ function depth(p: string): number {
   return p.split("/").length;
 }
 
+/**
+ * The spec's mounts with the user's: a user mount replaces one at the same destination,
+ * and mounts are ordered parents first (dockerd's sortMounts) among the user's mounts and
+ * the spec's mounts below them, so `-v x:/etc` does not hide the `/etc/hosts` bind.
+ */
+export function withUserMounts<M extends { destination: string }>(specMounts: readonly M[], user: readonly M[]): M[] {
+  const dests = user.map((m) => m.destination);
+  const under = (d: string) => dests.some((u) => d.startsWith(`${u}/`));
+  const rest = specMounts.filter((m) => !dests.includes(m.destination));
+  const moved = rest.filter((m) => under(m.destination));
+  // Array.prototype.sort is stable: equal depths keep their order.
+  const tail = [...user, ...moved].sort((a, b) => depth(a.destination) - depth(b.destination));
+  return [...rest.filter((m) => !under(m.destination)), ...tail];
+}
+
 function checkHostConfig(hc: Record<string, unknown>): void {
   const m = hc.Mounts;
   if (m !== undefined && m !== null && (!Array.isArray(m) || m.some((x) => x === null || typeof x !== "object"))) {
@@ -218,11 +233,9 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
           else if (!there) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
         }
       }
-      const dests = new Set(mounts.map((m) => m.Destination));
-      // Parents before children (dockerd's sortMounts), so a nested mount is not hidden.
-      const extra = [...mounts].sort((a, b) => depth(a.Destination) - depth(b.Destination)).map(ociMount);
+      const extra = mounts.map(ociMount);
       return (spec) => {
-        spec.mounts = [...(spec.mounts ?? []).filter((x) => !dests.has(x.destination)), ...extra];
+        spec.mounts = withUserMounts(spec.mounts ?? [], extra);
       };
     },
 

@@ -2,8 +2,10 @@
 import type { FlagGroup } from "./flag-group.js";
 import { networkFlags } from "./flags/network-flags.js";
 import { policyFlags } from "./flags/policy-flags.js";
+import { mountFlags } from "./flags/mount-flags.js";
 
 export const FLAG_GROUPS: readonly FlagGroup[] = [
   policyFlags,
+  mountFlags,
   networkFlags,
 ];
