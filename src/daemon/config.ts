@@ -21,6 +21,13 @@ export interface DaemonConfig {
   registryMirrors: string[];
   /** Networking: default bridge, pools, forwarding, masquerade, nftables (network-config.ts). */
   network: DaemonNetworkConfig;
+  /** daemon.json `init`: run containers with docker-init unless they say otherwise. @default false */
+  init?: boolean;
+  /** daemon.json `log-driver`/`log-opts`: the default log config of new containers. @default json-file */
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+  /** `live-restore`: on SIGTERM leave the containers running under their shims. @default false */
+  liveRestore?: boolean;
 }
 
 /** Flags as parsed from the command line (undefined = not given). */
@@ -34,6 +41,8 @@ export interface DaemonFlags {
   insecureRegistry?: string[] | undefined;
   registryMirror?: string[] | undefined;
   network?: DaemonNetworkFlags | undefined;
+  /** `--live-restore` (only `true` can be given as a flag). */
+  liveRestore?: boolean | undefined;
 }
 
 export const DEFAULT_CONFIG_FILE = "/etc/berth/daemon.json";
@@ -92,10 +101,13 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
     }
   }
   const dataRoot = merged.dataRoot ?? DEFAULT_DATA_ROOT;
+  if (flags.liveRestore !== undefined && file["live-restore"] !== undefined) both.push("live-restore");
   const network = loadNetworkConfig(flags.network ?? {}, file, { configFile, dataRoot, defaultDataRoot: dataRoot === DEFAULT_DATA_ROOT, both });
   if (both.length > 0) {
     throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(", ")}`);
   }
+  const liveRestore = liveRestoreOf(flags, file, configFile);
+  const run = runDefaultsOf(file, configFile);
   const level = (merged.logLevel ?? "info").toLowerCase();
   if (!(LEVELS as readonly string[]).includes(level)) throw invalidArgument(`invalid log level "${merged.logLevel ?? ""}": expected one of ${LEVELS.join(", ")}`);
   return {
@@ -108,7 +120,37 @@ export async function loadConfig(flags: DaemonFlags, readText: (p: string) => Pr
     insecureRegistries: merged.insecureRegistry ?? [],
     registryMirrors: (merged.registryMirror ?? []).map(validateMirror),
     network,
+    ...run,
+    ...(liveRestore ? { liveRestore } : {}),
   };
+}
+
+/** `--live-restore` or daemon.json `live-restore` (a boolean, as dockerd's). */
+function liveRestoreOf(flags: DaemonFlags, file: Record<string, unknown>, configFile: string): boolean {
+  const v = file["live-restore"];
+  if (v !== undefined && typeof v !== "boolean") throw invalidArgument(`config file "${configFile}": "live-restore" must be a boolean`);
+  return flags.liveRestore ?? v ?? false;
+}
+
+/** daemon.json's container defaults: `init` (boolean), `log-driver` (string), `log-opts` (strings). */
+function runDefaultsOf(file: Record<string, unknown>, configFile: string): Pick<DaemonConfig, "init" | "logDriver" | "logOpts"> {
+  const out: Pick<DaemonConfig, "init" | "logDriver" | "logOpts"> = {};
+  if (file.init !== undefined) {
+    if (typeof file.init !== "boolean") throw invalidArgument(`config file "${configFile}": "init" must be a boolean`);
+    out.init = file.init;
+  }
+  if (file["log-driver"] !== undefined) {
+    if (typeof file["log-driver"] !== "string") throw invalidArgument(`config file "${configFile}": "log-driver" must be a string`);
+    out.logDriver = file["log-driver"];
+  }
+  const opts = file["log-opts"];
+  if (opts !== undefined) {
+    if (opts === null || typeof opts !== "object" || Array.isArray(opts) || Object.values(opts).some((v) => typeof v !== "string")) {
+      throw invalidArgument(`config file "${configFile}": "log-opts" must map names to strings`);
+    }
+    out.logOpts = { ...(opts as Record<string, string>) };
+  }
+  return out;
 }
 
 /** A mirror must be an http(s) URL without a path, as dockerd requires; returned without a trailing slash. */

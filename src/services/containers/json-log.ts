@@ -126,18 +126,27 @@ function keep(e: LogEntry, o: ReadLogOptions): boolean {
   return true;
 }
 
-/**
- * Read the log at `path` from the start; returns the entries and the byte offset where
- * reading stopped (for following).
- */
-export async function readLog(path: string, o: ReadLogOptions): Promise<{ entries: LogEntry[]; offset: number }> {
+/** The rotated files of a log (`path.N` … `path.1`), oldest first, as the shim rotates them. */
+export async function rotatedFiles(path: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 1; ; i++) {
+    try {
+      await stat(`${path}.${i}`);
+    } catch {
+      break;
+    }
+    out.unshift(`${path}.${i}`);
+  }
+  return out;
+}
+
+async function readFileEntries(path: string, o: ReadLogOptions, entries: LogEntry[]): Promise<number> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch {
-    return { entries: [], offset: 0 };
+    return 0;
   }
-  const entries: LogEntry[] = [];
   let rest = "";
   let offset = 0;
   if (size > 0) {
@@ -152,6 +161,17 @@ export async function readLog(path: string, o: ReadLogOptions): Promise<{ entrie
       }
     }
   }
+  return offset;
+}
+
+/**
+ * Read the log at `path` from the start, its rotated files first; returns the entries and
+ * the byte offset in `path` where reading stopped (for following).
+ */
+export async function readLog(path: string, o: ReadLogOptions): Promise<{ entries: LogEntry[]; offset: number }> {
+  const entries: LogEntry[] = [];
+  for (const f of await rotatedFiles(path)) await readFileEntries(f, o, entries);
+  const offset = await readFileEntries(path, o, entries);
   const tail = o.tail;
   return { entries: tail !== undefined && tail >= 0 ? entries.slice(Math.max(0, entries.length - tail)) : entries, offset };
 }
@@ -164,7 +184,7 @@ export async function followLog(path: string, offset: number, o: ReadLogOptions,
   done: () => boolean, signal: AbortSignal): Promise<void> {
   let pos = offset;
   let rest = "";
-  const fh = await open(path, "r").catch(() => undefined);
+  let fh = await open(path, "r").catch(() => undefined);
   if (fh === undefined) return;
   try {
     const buf = Buffer.alloc(256 * 1024);
@@ -181,6 +201,18 @@ export async function followLog(path: string, offset: number, o: ReadLogOptions,
           if (o.until !== undefined && e !== undefined && e.nano > o.until) return;
         }
         continue;
+      }
+      // At the end of a file the shim has rotated away (renamed to .1): go on in the new one.
+      const now = await stat(path).catch(() => undefined);
+      if (now !== undefined && now.ino !== (await fh.stat()).ino) {
+        const next = await open(path, "r").catch(() => undefined);
+        if (next !== undefined) {
+          await fh.close();
+          fh = next;
+          pos = 0;
+          rest = "";
+          continue;
+        }
       }
       if (finished) return;
       await new Promise((r) => setTimeout(r, 50));

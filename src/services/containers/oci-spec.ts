@@ -10,6 +10,8 @@ import { DOCKER_DEFAULT_CAPABILITIES } from "../../runtime/seccomp/docker-profil
 import { invalidArgument } from "../../shared/errors.js";
 import type { ContainerRecord, ContainerPaths } from "./container-record.js";
 import type { ResolvedUser } from "./user.js";
+import type { DeepMutable } from "./container-extension.js";
+import { applyRunOptions, type RunSpecInputs } from "./run-options-spec.js";
 
 /** Docker's default PATH. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -43,6 +45,8 @@ export interface SpecInputs {
   hostDevices?: readonly HostDevice[];
   /** Docker's default profile translated for a capability set (undefined: no seccomp). */
   seccomp: (capabilities: readonly string[]) => SeccompProfile | undefined;
+  /** Facts for the run options (init binary, peers, /etc/group). @default none */
+  run?: RunSpecInputs;
 }
 
 function capName(c: string): string {
@@ -166,5 +170,6 @@ export function buildSpec(rec: ContainerRecord, inp: SpecInputs): Spec {
     mounts,
     linux,
   };
+  applyRunOptions(spec as unknown as DeepMutable<Spec>, rec, inp.run ?? {});
   return spec as unknown as Spec;
 }
