@@ -300,6 +300,20 @@ export class ContainerNetworks implements ContainerExtension {
         ...(e.mac !== undefined ? { macAddress: e.mac } : {}),
       });
       await this.rewriteHosts(rec).catch((err: unknown) => this.log.warn({ container: rec.ID, err: String(err), ip: info.ipAddress }, "update hosts file"));
+      // As moby's sandbox starting its resolver on the first network that needs one: a
+      // container without embedded DNS so far asks this network's server from now on.
+      const hadDns = cfg.endpoints.some((x) => {
+        try {
+          return !this.nets.get(x.networkId).builtin;
+        } catch {
+          return false;
+        }
+      });
+      if (!net.builtin && !hadDns) {
+        const dns = dnsSettings(rec.HostConfig as Record<string, unknown>);
+        await writeFile(rec.ResolvConfPath, this.nets.resolvConf(net.id, { dns: dns.dns, dnsSearch: dns.dnsSearch, dnsOptions: dns.dnsOptions }))
+          .catch((err: unknown) => this.log.warn({ container: rec.ID, err: String(err) }, "update resolv.conf"));
+      }
     }
     cfg.endpoints.push(e);
     await this.store.put(rec.ID, cfg);
