@@ -30,6 +30,7 @@ Options:
       --ip-forward=bool      turn on net.ipv4.ip_forward for bridges (default true)
       --ip-masq=bool         masquerade outbound traffic of the default bridge (default true)
       --iptables=bool        write berth's nftables rules (false: no rules, no published ports; default true)
+      --live-restore         leave containers running when the daemon stops
   -h, --help                 print usage
   -v, --version              print version information and quit
 `;
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       "ip-forward": { type: "string" },
       "ip-masq": { type: "string" },
       iptables: { type: "string" },
+      "live-restore": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     configFile: values["config-file"],
     insecureRegistry: values["insecure-registry"],
     registryMirror: values["registry-mirror"],
+    liveRestore: values["live-restore"],
     network: { bridge: values.bridge, bip: values.bip, ipForward: values["ip-forward"], ipMasq: values["ip-masq"], iptables: values.iptables },
   };
   const config = await loadConfig(opts);

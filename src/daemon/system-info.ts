@@ -18,6 +18,8 @@ export interface InfoSources {
   debug: boolean;
   /** daemon.json `insecure-registries` and `registry-mirrors`, shown as dockerd shows them. */
   registry?: { insecureRegistries: readonly string[]; mirrors: readonly string[] };
+  /** `live-restore` is on. @default false */
+  liveRestore?: boolean;
 }
 
 const BUILD_TIME = new Date().toISOString();
@@ -127,7 +129,7 @@ export function createSystemBackend(src: InfoSources): SystemBackend {
         Runtimes: { berth: { path: "berth-runtime" } },
         DefaultRuntime: "berth",
         Swarm: { NodeID: "", NodeAddr: "", LocalNodeState: "inactive", ControlAvailable: false, Error: "", RemoteManagers: null },
-        LiveRestoreEnabled: true,
+        LiveRestoreEnabled: src.liveRestore === true,
         Isolation: "",
         InitBinary: "",
         ContainerdCommit: { ID: "" },

@@ -25,6 +25,7 @@ import { createSystemBackend } from "./system-info.js";
 import { wireContainerFiles } from "./wire-files.js";
 import { RootfsMounts } from "../services/containers/rootfs-mounts.js";
 import type { DaemonConfig } from "./config.js";
+import { runDefaultsOf } from "./wire-run-defaults.js";
 import { openDaemonNetworks } from "./wire-networks.js";
 import { VolumeService } from "../services/volumes/volume-service.js";
 import { containerMounts } from "../services/volumes/container-mounts.js";
@@ -92,6 +93,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostCapabilities: () => hostCaps,
     seccomp: (caps) => defaultSeccompProfile({ capabilities: caps }),
     hostDevices: () => listHostDevices(),
+    runDefaults: runDefaultsOf(config),
     // Health last: its probes start once the network and the mounts are up.
     extensions: [net.extension, volumeMounts, new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) })],
   });
@@ -106,8 +108,10 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     eventListeners: () => events.listenerCount,
     debug: config.logLevel === "debug" || config.logLevel === "trace",
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
+    liveRestore: config.liveRestore === true,
   });
-  const files = wireContainerFiles({ dataRoot: root, containers: ctrs, images, layers, mounts, host, events, log: log.child({ service: "files" }) });
+  const files = wireContainerFiles({ dataRoot: root, containers: ctrs, images, layers, mounts, host, events, log: log.child({ service: "files" }),
+    volumes: () => ({ usage: () => volumes.listWithUsage() }) });
   const server = createServer({ system, images, events, containers: ctrs, containerFiles: files.files, disk: files.disk, networks: net.backend, volumes }, log);
   return {
     server,
@@ -119,7 +123,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
       return out;
     },
     async close() {
-      await ctrs.shutdown();
+      // dockerd's default stops the containers; with live-restore they stay under their shims.
+      await ctrs.shutdown({ liveRestore: config.liveRestore === true });
       await net.shutdown();
       await server.close();
     },

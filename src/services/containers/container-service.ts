@@ -1256,10 +1256,14 @@ export class ContainerService {
     await e.task.resize(height, width);
   }
 
-  /** Stop every running container (daemon shutdown with the direct runtime). */
-  async shutdown(): Promise<void> {
+  /**
+   * The daemon is stopping. As dockerd: every running container is stopped as `docker stop`
+   * does (its stop signal, SIGKILL after its stop timeout), all at once; with `liveRestore`
+   * they are left running under their shims, for the next daemon to reconnect to.
+   */
+  async shutdown(o: { liveRestore?: boolean } = {}): Promise<void> {
     this.restarts.shutdown();
-    // SIGKILL at once: the daemon's own stop must finish before its supervisor gives up.
-    await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, { t: 0, signal: "SIGKILL" }).catch(() => undefined)));
+    if (o.liveRestore === true) return;
+    await Promise.all([...this.records.values()].filter(isRunning).map((r) => this.stopRunning(r, {}).catch(() => undefined)));
   }
 }

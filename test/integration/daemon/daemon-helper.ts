@@ -87,6 +87,14 @@ export function spawnDaemon(dir: string, dataRoot: string, socket: string, extra
     "--config-file", join(dir, "daemon.json"), ...extra], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
+/** Force-remove every container of the daemon on `socket`. */
+async function removeAllContainers(socket: string): Promise<void> {
+  const list = await httpCall(socket, "GET", "/containers/json?all=1");
+  if (list.status !== 200) return;
+  const ids = (JSON.parse(list.body) as Array<{ Id: string }>).map((c) => c.Id);
+  await Promise.all(ids.map((id) => httpCall(socket, "DELETE", `/containers/${id}?force=1`)));
+}
+
 /** Start berthd for this test; it is killed and its directory removed after the test. */
 export async function startDaemon(t: T, opts: { daemonJson?: Record<string, unknown> } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), "berth-it-"));
@@ -101,12 +109,15 @@ export async function startDaemon(t: T, opts: { daemonJson?: Record<string, unkn
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(child.pid, "SIGTERM");
-      const timer = setTimeout(() => { if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL"); }, 5000);
+      // berthd stops running containers with their stop timeout (10 s unless set), as dockerd.
+      const timer = setTimeout(() => { if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL"); }, 30_000);
       await exited;
       clearTimeout(timer);
     }
   };
   t.after(async () => {
+    // Containers a test left behind go at once (SIGKILL), not with their stop timeout at shutdown.
+    await removeAllContainers(socket).catch(() => undefined);
     await stop();
     await rm(dir, { recursive: true, force: true });
   });
