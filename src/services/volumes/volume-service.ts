@@ -289,6 +289,12 @@ export class VolumeService {
     return out;
   }
 
+  /** Every volume in Docker's shape with UsageData (size -1 when unknown), for `system df`. */
+  async listWithUsage(): Promise<Array<Volume & { UsageData: { Size: number; RefCount: number } }>> {
+    const sizes = new Map((await this.usage()).map((u) => [u.name, u]));
+    return this.list().map((v) => ({ ...v, UsageData: { Size: sizes.get(v.Name)?.size ?? -1, RefCount: sizes.get(v.Name)?.refCount ?? 0 } }));
+  }
+
   /** Record that container `id` uses volume `name` (persisted). */
   acquire(name: string, id: string): Promise<void> {
     return this.serial(async () => {
