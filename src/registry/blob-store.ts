@@ -63,7 +63,8 @@ export class BlobStore {
 
   /** A read stream of the blob, optionally of the inclusive byte range [start, end]. */
   read(d: ParsedDigest, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.path(d), range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: fewer, larger writes to the socket.
+    return createReadStream(this.path(d), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   /** The whole blob in memory; undefined when absent. */
