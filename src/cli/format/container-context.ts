@@ -33,6 +33,12 @@ export function goTimeString(unixSeconds: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${hhmm} ${zone}`;
 }
 
+/** docker requests sizes when the template shows them (`.Size`, or every field with `json`). */
+export function wantsSize(format: string | undefined): boolean {
+  if (format === undefined) return false;
+  return format === "json" || /\.Size\b|\{\{-?\s*json\s+\.\s*-?\}\}/.test(format);
+}
+
 interface MountLike { Type?: string; Name?: string; Source?: string; Driver?: string }
 
 /** The context of one container; `ports` is the PORTS column text. */
@@ -53,9 +59,10 @@ export function psContext(c: ContainerSummary, o: { trunc: boolean; now: number;
     }).join(","),
     Names: names.join(","),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(","),
+    Platform: null,
     Ports: o.ports,
     RunningFor: `${humanDuration(o.now - c.Created * 1000)} ago`,
-    Size: c.SizeRw === undefined ? "0B" : `${humanSize(c.SizeRw)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`,
+    Size: `${humanSize(c.SizeRw ?? 0)}${(c.SizeRootFs ?? 0) > 0 ? ` (virtual ${humanSize(c.SizeRootFs ?? 0)})` : ""}`,
     State: c.State,
     Status: c.Status,
     Label: (key: unknown) => labels[String(key)] ?? "",

@@ -11,6 +11,15 @@ const MIN_MEMORY = 6 * 1024 * 1024;
 const NUMBER_FIELDS = ["Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "BlkioWeight"] as const;
 const POLICIES = new Set(["", "no", "always", "on-failure", "unless-stopped"]);
 
+/** The resource fields of an inspected HostConfig when unset (docker's zero values). */
+export const RESOURCE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: "", BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [],
+  BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0,
+  CpuRealtimeRuntime: 0, CpusetCpus: "", CpusetMems: "", Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
+  MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null, PidsLimit: null, Ulimits: [],
+  CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+};
+
 /** The update body after its JSON types were checked. */
 export type UpdateRequest = ContainerUpdateBody;
 

@@ -4,7 +4,8 @@ import type { Cli } from "../../cli.js";
 import type { ContainerSummary } from "../../../api/containers.js";
 import { ellipsis, humanDuration, shortId } from "../../format/human.js";
 import { renderTable } from "../../format/table.js";
-import { renderTemplate } from "../../format/template.js";
+import { renderTemplate, resolveFormat } from "../../format/template.js";
+import { psContext, PS_HEADERS, PS_TABLE, wantsSize } from "../../format/container-context.js";
 import { parseFilterFlags } from "../filters.js";
 import { containers } from "./client.js";
 import { displayablePorts } from "./port.js";
@@ -24,7 +25,7 @@ function row(c: ContainerSummary, trunc: boolean, now: number): string[] {
 export async function runPs(cli: Cli, o: PsFlags): Promise<void> {
   const limit = o.latest === true ? 1 : o.last !== undefined ? Number(o.last) : undefined;
   const list = await containers(cli).list({
-    all: o.all === true, filters: parseFilterFlags(o.filter), size: o.size === true,
+    all: o.all === true, filters: parseFilterFlags(o.filter), size: o.size === true || wantsSize(o.format),
     ...(limit !== undefined && limit > 0 ? { limit } : {}),
   });
   if (o.quiet === true) {
@@ -32,7 +33,8 @@ export async function runPs(cli: Cli, o: PsFlags): Promise<void> {
     return;
   }
   if (o.format !== undefined && o.format !== "" && o.format !== "table") {
-    cli.out.write(renderTemplate(o.format, list.map((c) => ({ ...c, ID: c.Id, Ports: displayablePorts(c.Ports), Names: c.Names.map((n) => n.replace(/^\//, "")).join(",") }))));
+    const ctx = list.map((c) => psContext(c, { trunc: o.noTrunc !== true, now: cli.now(), ports: displayablePorts(c.Ports) }));
+    cli.out.write(renderTemplate(resolveFormat(o.format, PS_TABLE), ctx, PS_HEADERS));
     return;
   }
   const now = cli.now();
