@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { API_VERSION } from "../api/version.js";
 import type {
   ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse,
-  ExecCreateBody, ExecInspect, ContainerStats, ContainerUpdateBody, ContainerUpdateResponse,
+  ExecCreateBody, ExecInspect, ContainerStats, ContainerUpdateBody, ContainerUpdateResponse, ContainerTopResponse,
 } from "../api/containers.js";
 import { BerthError } from "../shared/errors.js";
 import { DaemonError } from "./engine-client.js";
@@ -87,6 +87,11 @@ export class ContainerClient {
   /** Start; false when it was already running (304). */
   async start(id: string): Promise<boolean> {
     return (await this.call("POST", this.path(`/containers/${encodeURIComponent(id)}/start`))).status !== 304;
+  }
+
+  /** GET /containers/{id}/top with `ps_args` (empty: the daemon's default, `-ef`). */
+  top(id: string, psArgs = ""): Promise<ContainerTopResponse> {
+    return this.json("GET", this.path(`/containers/${encodeURIComponent(id)}/top`, { ps_args: psArgs === "" ? undefined : psArgs }));
   }
 
   async stop(id: string, o: { t?: number | undefined; signal?: string | undefined } = {}): Promise<void> {

@@ -28,6 +28,8 @@ import { DetachScanner, parseDetachKeys, DEFAULT_DETACH_KEYS } from "./detach-ke
 import { hostsFile, resolvConf } from "./etc-files.js";
 import { followLog, JsonLogWriter, type LogEntry } from "./json-log.js";
 import { replayLogFiles } from "./log-files.js";
+import { dirSize } from "./dir-size.js";
+import { containerTop, validatePsArgs } from "./container-top.js";
 import { generateName, newId, normalizeName } from "./names.js";
 import { buildSpec, containerCapabilities, containerEnv, networkMode, type HostDevice } from "./oci-spec.js";
 import { statusString, ZERO_TIME } from "./status.js";
@@ -39,7 +41,7 @@ import { readRunHostFacts, type RunHostFacts } from "./run-host-facts.js";
 import { validateRunOptions } from "./run-options.js";
 import { DEFAULT_DOCKER_INIT } from "./run-options-spec.js";
 import { checkPause, checkUnpause, pausedState } from "./pause.js";
-import { mergeUpdate, parseUpdateBody, updateResources, validateUpdate } from "./container-update.js";
+import { mergeUpdate, parseUpdateBody, RESOURCE_DEFAULTS, updateResources, validateUpdate } from "./container-update.js";
 import { emptyStats, runStats, StatsSampler, type StatsOptions } from "./container-stats.js";
 import type { CgroupStats } from "../../runtime/cgroups/index.js";
 
@@ -47,7 +49,7 @@ const execFileP = promisify(execFile);
 
 /** The image facts the service needs (ImageService satisfies it). */
 export interface ContainerImages {
-  resolve(nameOrId: string): { id: string; layers: ReadonlyArray<{ chainId: string }> };
+  resolve(nameOrId: string): { id: string; layers: ReadonlyArray<{ chainId: string; unpackedSize?: number }> };
   config(id: string): Promise<ImageConfig>;
 }
 
@@ -815,7 +817,7 @@ export class ContainerService {
       AppArmorProfile: "",
       ExecIDs: execIds.length > 0 ? execIds : null,
       // Docker fills these defaults; clients (docker-py's run) read them.
-      HostConfig: { LogConfig: { Type: "json-file", Config: {} }, RestartPolicy: { Name: "no", MaximumRetryCount: 0 }, ...rec.HostConfig },
+      HostConfig: { LogConfig: { Type: "json-file", Config: {} }, RestartPolicy: { Name: "no", MaximumRetryCount: 0 }, ...RESOURCE_DEFAULTS, ...rec.HostConfig },
       GraphDriver: { Name: "overlay2", Data: { MergedDir: paths.rootfs, UpperDir: rec.UpperDir ?? "", WorkDir: rec.WorkDir ?? "" } },
       Mounts: [],
       Config: rec.Config,
@@ -853,9 +855,13 @@ export class ContainerService {
 
   /** Byte count of a directory tree (for `size`). */
   private async du(dir: string): Promise<number> {
+    return dirSize(dir);
+  }
+
+  /** The unpacked size of an image's layers (0 when the image is gone). */
+  private imageSize(id: string): number {
     try {
-      const { stdout } = await execFileP("du", ["-sb", dir]);
-      return Number(stdout.split("\t")[0]) || 0;
+      return this.d.images.resolve(id).layers.reduce((a, l) => a + (l.unpackedSize ?? 0), 0);
     } catch {
       return 0;
     }
@@ -909,8 +915,10 @@ export class ContainerService {
     const out = recs.map((r) => this.summary(r, o.size === true));
     if (o.size === true) {
       await Promise.all(out.map(async (s) => {
-        const upper = this.records.get(s.Id)?.UpperDir;
-        s.SizeRw = upper !== undefined ? await this.du(upper) : 0;
+        const rec = this.records.get(s.Id);
+        s.SizeRw = rec?.UpperDir !== undefined ? await this.du(rec.UpperDir) : 0;
+        // moby's GetContainerLayerSize: the image's layers plus the writable layer.
+        s.SizeRootFs = (rec !== undefined ? this.imageSize(rec.Image) : 0) + s.SizeRw;
       }));
     }
     return out;
@@ -1107,21 +1115,12 @@ export class ContainerService {
     await task.resize(height, width);
   }
 
-  /** GET /containers/{id}/top (ps -ef rows of the container's processes). */
-  async top(ref: string): Promise<ContainerTopResponse> {
+  /** GET /containers/{id}/top: `ps <psArgs>` (default `-ef`) rows of the container's processes. */
+  async top(ref: string, psArgs = ""): Promise<ContainerTopResponse> {
     const rec = this.get(ref);
+    validatePsArgs(psArgs);
     if (!rec.State.Running) throw conflict(`container ${rec.ID} is not running`);
-    const pids = new Set((await this.d.runtime.pids(rec.ID)).map(String));
-    const { stdout } = await execFileP("ps", ["-ef"]);
-    const lines = stdout.trimEnd().split("\n");
-    const titles = (lines[0] ?? "").trim().split(/\s+/);
-    const rows: string[][] = [];
-    for (const l of lines.slice(1)) {
-      const f = l.trim().split(/\s+/);
-      if (!pids.has(f[1] ?? "")) continue;
-      rows.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(" ")]);
-    }
-    return { Titles: titles, Processes: rows };
+    return containerTop(await this.d.runtime.pids(rec.ID), psArgs);
   }
 
   /** POST /containers/{id}/exec. */

@@ -10,7 +10,12 @@ import { createKillCommand, createRestartCommand, createRmCommand, createStopCom
 import { createAttachCommand } from "./attach.js";
 import { createExecCommand } from "./exec.js";
 import { createInspectCommand } from "./inspect.js";
+import { createPauseCommand, createUnpauseCommand } from "./pause.js";
+import { createRenameCommand } from "./rename.js";
+import { createUpdateCommand } from "./update.js";
+import { createStatsCommand } from "./stats.js";
 import { createPortCommand } from "./port.js";
+import { createTopCommand } from "./top.js";
 
 /** The `container` group. */
 export function createContainerCommand(cli: Cli): Command {
@@ -30,14 +35,22 @@ export function createContainerCommand(cli: Cli): Command {
     .addCommand(createAttachCommand(cli))
     .addCommand(createExecCommand(cli))
     .addCommand(createInspectCommand(cli, false))
-    .addCommand(createPortCommand(cli));
+    .addCommand(createPauseCommand(cli))
+    .addCommand(createUnpauseCommand(cli))
+    .addCommand(createRenameCommand(cli))
+    .addCommand(createUpdateCommand(cli))
+    .addCommand(createStatsCommand(cli))
+    .addCommand(createPortCommand(cli))
+    .addCommand(createTopCommand(cli));
 }
 
 /** The top-level aliases (`berth run`, `berth ps`, …). */
 export function containerAliases(cli: Cli): Command[] {
   return [
+    createPauseCommand(cli), createUnpauseCommand(cli), createRenameCommand(cli), createUpdateCommand(cli), createStatsCommand(cli),
     createRunCommand(cli), createCreateCommand(cli), createStartCommand(cli), createPsCommand(cli), createLogsCommand(cli),
     createStopCommand(cli), createKillCommand(cli), createRestartCommand(cli), createRmCommand(cli), createWaitCommand(cli),
     createAttachCommand(cli), createExecCommand(cli), createInspectCommand(cli), createPortCommand(cli),
+    createTopCommand(cli),
   ];
 }

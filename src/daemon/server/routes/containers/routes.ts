@@ -145,7 +145,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         res.writeHead(200, { "Content-Type": "text/plain" }).end();
       },
     },
-    { method: "GET", path: "/containers/{id}/top", handler: async ({ res, params }) => sendJson(res, 200, await b.top(params.id ?? "")) },
+    { method: "GET", path: "/containers/{id}/top", handler: async ({ res, params, query }) => sendJson(res, 200, await b.top(params.id ?? "", query.get("ps_args") ?? "")) },
     {
       method: "POST", path: "/containers/{id}/exec",
       handler: async ({ req, res, params }) => sendJson(res, 201, b.execCreate(params.id ?? "", await readJsonBody(req))),
