@@ -6,10 +6,8 @@
  * while a container uses the volume, prune removes anonymous volumes unless `all`.
  */
 import { randomBytes } from "node:crypto";
-import { execFile } from "node:child_process";
-import { mkdir, readdir, rm, rename } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Volume, VolumeCreateOptions, VolumePruneResponse } from "../../api/volumes.js";
 import type { Host } from "../../kernel/host.js";
 import { MNT_DETACH } from "../../kernel/host.js";
@@ -18,8 +16,6 @@ import { nullLogger, type Logger } from "../../shared/logger.js";
 import { readJson, writeJsonAtomic } from "../../store/records/atomic-file.js";
 import { mountLocal, mountsUnder, needsMount, validateLocalOptions } from "./local-driver.js";
 import { ANONYMOUS_LABEL, checkRecord, isVolumeName, validateVolumeName, type VolumeRecord } from "./volume-record.js";
-
-const execFileP = promisify(execFile);
 
 /** Dependencies of the volume service. */
 export interface VolumeServiceDeps {
@@ -271,13 +267,35 @@ export class VolumeService {
     });
   }
 
+  /**
+   * Bytes in the files under `dir`, as dockerd's directory.Size counts them: directories
+   * not counted, a hard-linked file once, other filesystems (mounts) not entered.
+   */
   private async du(dir: string): Promise<number> {
-    try {
-      const { stdout } = await execFileP("du", ["-sb", "-x", dir]);
-      return Number(stdout.split("\t")[0]) || 0;
-    } catch {
-      return 0;
-    }
+    let total = 0;
+    const seen = new Set<string>();
+    const top = await lstat(dir).catch(() => undefined);
+    if (top === undefined) return 0;
+    const walk = async (d: string): Promise<void> => {
+      const names = await readdir(d).catch(() => [] as string[]);
+      for (const n of names) {
+        const p = join(d, n);
+        const st = await lstat(p).catch(() => undefined);
+        if (st === undefined || st.dev !== top.dev) continue;
+        if (st.isDirectory()) {
+          await walk(p);
+          continue;
+        }
+        const key = `${st.ino}`;
+        if (st.nlink > 1) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        total += st.size;
+      }
+    };
+    await walk(dir);
+    return total;
   }
 
   /** Sizes and reference counts of every volume (for `system df`). */
