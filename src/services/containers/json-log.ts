@@ -202,10 +202,18 @@ export async function followLog(path: string, offset: number, o: ReadLogOptions,
         }
         continue;
       }
-      // At the end of a file the shim has rotated away (renamed to .1): go on in the new one.
+      // At the end of a file the shim has rotated away (renamed to .1): go on in the next
+      // one, which is a newer rotated file when several rotations happened since the last read.
       const now = await stat(path).catch(() => undefined);
-      if (now !== undefined && now.ino !== (await fh.stat()).ino) {
-        const next = await open(path, "r").catch(() => undefined);
+      const ino = (await fh.stat()).ino;
+      if (now !== undefined && now.ino !== ino) {
+        const rotated = await rotatedFiles(path);
+        let mine = -1;
+        for (let i = 0; i < rotated.length; i++) {
+          if ((await stat(rotated[i] as string).catch(() => undefined))?.ino === ino) mine = i;
+        }
+        const nextPath = mine !== -1 && mine + 1 < rotated.length ? rotated[mine + 1] as string : path;
+        const next = await open(nextPath, "r").catch(() => undefined);
         if (next !== undefined) {
           await fh.close();
           fh = next;

@@ -159,9 +159,15 @@ function checkModes(body: ContainerCreateBody, hc: HostConfig, peer: PeerLookup)
   if (!["", "host"].includes(userns)) throw invalidArgument(`invalid USER mode: ${userns}`);
   const cgns = hc.CgroupnsMode ?? "";
   if (!["", "host", "private"].includes(cgns)) throw invalidArgument(`invalid cgroup namespace mode: ${cgns}`);
-  for (const m of [ipc, pid]) {
+  for (const [m, what] of [[ipc, "IPC"], [pid, "PID"]] as const) {
     const ref = peerRef(m);
-    if (ref !== undefined) peer(ref);
+    if (ref === undefined) continue;
+    try {
+      peer(ref);
+    } catch (err) {
+      // Not a 404: the docker CLI takes a 404 from create for a missing image and pulls.
+      throw invalidArgument(`join ${what} namespace of container "${ref}": ${(err as Error).message}`, err);
+    }
   }
   const parent = hc.CgroupParent ?? "";
   if (typeof parent !== "string" || parent.split("/").includes("..")) throw invalidArgument(`invalid cgroup parent: "${String(parent)}"`);

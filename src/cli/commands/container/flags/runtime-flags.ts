@@ -230,6 +230,7 @@ export const runtimeFlags = flagGroup<RuntimeFlags>({
         if (i <= 0) throw new BerthError("invalid-argument", `invalid argument "${o}" for "--log-opt" flag: invalid key value pair format in driver options`);
         config[o.slice(0, i)] = o.slice(i + 1);
       }
+      if (f.logDriver === "none" && Object.keys(config).length > 0) throw new BerthError("invalid-argument", "invalid logging opts for driver none");
       hc.LogConfig = { Type: f.logDriver ?? "", Config: config };
     }
   },
