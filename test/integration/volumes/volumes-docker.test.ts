@@ -50,7 +50,7 @@ test("docker: named volume data outlives containers; :ro enforced; bind mounts l
   assert.match(m.stdout, /^1770\ntmpfs\s+64\s/, m.stderr);
 });
 
-test("docker: copy-up from the image, nocopy, image VOLUME, --volumes-from, rm -v and --rm remove anonymous volumes only", async (t) => {
+test("docker: copy-up from the image, nocopy, --volumes-from, rm -v and --rm remove anonymous volumes only, prune and system df", async (t) => {
   const d = await startDaemon(t);
   const up = await d.docker(["run", "--rm", "-v", "etc:/etc", "busybox", "true"]);
   assert.equal(up.code, 0, up.stderr);
@@ -85,6 +85,19 @@ test("docker: copy-up from the image, nocopy, image VOLUME, --volumes-from, rm -
   assert.deepEqual(left, ["etc", "fresh", "named1"]);
   assert.equal((await d.docker(["volume", "inspect", a?.Name ?? ""])).code, 1);
   assert.equal((await d.docker(["volume", "rm", "named1"])).stdout, "named1\n");
+
+  // prune: a stopped container keeps its volumes; unused anonymous ones go first, named ones with -a.
+  assert.equal((await d.docker(["create", "--name", "keeper", "-v", "/kept", "busybox"])).code, 0);
+  assert.equal((await d.docker(["run", "--name", "gone", "-v", "/dropped", "busybox", "true"])).code, 0);
+  const dropped = (JSON.parse((await d.docker(["inspect", "-f", "{{json .Mounts}}", "gone"])).stdout) as Array<{ Name: string }>)[0]?.Name ?? "";
+  assert.equal((await d.docker(["rm", "gone"])).code, 0);
+  const df = await d.docker(["system", "df"]);
+  assert.match(df.stdout, /Local Volumes\s+4\s+1\s/, df.stdout);
+  const pruned = await d.docker(["volume", "prune", "-f"]);
+  assert.equal(pruned.stdout, `Deleted Volumes:\n${dropped}\n\nTotal reclaimed space: 0B\n`, pruned.stderr);
+  const all = await d.docker(["volume", "prune", "-af"]);
+  assert.match(all.stdout, /^Deleted Volumes:\n(etc\nfresh|fresh\netc)\n\nTotal reclaimed space: \d/);
+  assert.equal((await d.docker(["volume", "ls", "-q"])).stdout.trim().length, 64, "the stopped container's volume stays");
 });
 
 test("docker: bad input is refused with Docker's messages and creates nothing", async (t) => {
