@@ -83,8 +83,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   // Counted rootfs mounts: cp/export of a stopped container mount it alongside start and exit.
   const mounts = new RootfsMounts(layers);
   const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
-  const volumes = await VolumeService.open({ root: join(root, "volumes"), host, log: log.child({ service: "volumes" }) });
-  const volumeMounts = containerMounts({ volumes, containers: () => containers, log: log.child({ service: "volumes" }) });
+  const volumes = await VolumeService.open({ root: join(root, "volumes"), host, events, log: log.child({ service: "volumes" }) });
+  const volumeMounts = containerMounts({ volumes, containers: () => containers, events, log: log.child({ service: "volumes" }) });
   containers = await ContainerService.open({
     root: join(root, "containers"), images, layers: mounts, events, log: log.child({ service: "containers" }),
     // One berth-shim per container: containers outlive a daemon restart.

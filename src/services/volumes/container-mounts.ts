@@ -16,7 +16,7 @@ import type { ContainerExtension, SpecPatch } from "../containers/container-exte
 import type { ContainerPaths, ContainerRecord } from "../containers/container-record.js";
 import { copyUp } from "./copy-up.js";
 import { modeReadWrite, parseBind, parseConfigVolume, parseMount, parseTmpfs, parseVolumesFrom, type PlannedMount } from "./mount-spec.js";
-import type { VolumeService } from "./volume-service.js";
+import type { VolumeEvents, VolumeService } from "./volume-service.js";
 
 /** A mount point as stored on the container record. */
 export interface StoredMount extends PlannedMount {
@@ -36,6 +36,8 @@ export interface MountContainers {
 export interface ContainerMountsDeps {
   volumes: VolumeService;
   containers: () => MountContainers | undefined;
+  /** Where `mount`/`unmount` volume events go (dockerd's). @default none */
+  events?: VolumeEvents;
   /** @default fs.existsSync */
   exists?: (path: string) => boolean;
   log?: Logger;
@@ -227,6 +229,9 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
         if (m.Type === "volume") {
           const src = await vols.mount(m.Name, rec.ID);
           if (m.CopyData) await copyUp(paths.rootfs, m.Destination, src);
+          d.events?.publish("volume", "mount", m.Name, {
+            container: rec.ID, destination: m.Destination, driver: m.Driver, propagation: m.Propagation, "read/write": String(m.RW),
+          });
         } else if (m.Type === "bind") {
           const there = await stat(m.Source).then(() => true, () => false);
           if (!there && m.CreateSource) await mkdir(m.Source, { recursive: true, mode: 0o755 });
@@ -243,6 +248,7 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
       for (const m of mountPointsOf(rec)) {
         if (m.Type !== "volume") continue;
         await vols.unmount(m.Name, rec.ID, running).catch((err: unknown) => log.warn({ err, container: rec.ID, volume: m.Name }, "unmount volume"));
+        d.events?.publish("volume", "unmount", m.Name, { container: rec.ID, driver: m.Driver });
       }
     },
 

@@ -14,12 +14,16 @@ async function fixture(t: { after(fn: () => Promise<void>): void }) {
   const root = join(dir, "volumes");
   const mounted = new Set<string>();
   const mountsUnder = async (d: string) => [...mounted].filter((m) => m === d || m.startsWith(`${d}/`));
-  const open = () => VolumeService.open({ root, host, mountsUnder, now: () => Date.parse("2026-01-02T03:04:05.678Z") });
-  return { dir, root, host, mounted, svc: await open(), open };
+  const events: string[] = [];
+  const open = () => VolumeService.open({
+    root, host, mountsUnder, now: () => Date.parse("2026-01-02T03:04:05.678Z"),
+    events: { publish: (type, action, id) => events.push(`${type} ${action} ${id}`) },
+  });
+  return { dir, root, host, mounted, events, svc: await open(), open };
 }
 
 test("create, inspect, list with filters, remove", async (t) => {
-  const { root, svc } = await fixture(t);
+  const { root, svc, events } = await fixture(t);
   const v = await svc.create({ Name: "data", Labels: { team: "a" } });
   assert.deepEqual(v, {
     CreatedAt: "2026-01-02T03:04:05Z", Driver: "local", Labels: { team: "a" }, Mountpoint: join(root, "data", "_data"),
@@ -50,6 +54,7 @@ test("create, inspect, list with filters, remove", async (t) => {
   await assert.rejects(svc.remove("data"), { kind: "not-found" });
   await svc.remove("data", { force: true });
   assert.ok(!(await readdir(root)).includes("data"));
+  assert.deepEqual(events.filter((e) => e.endsWith(" data")), ["volume create data", "volume destroy data"]);
 });
 
 test("bad names, drivers and options create nothing", async (t) => {

@@ -24,10 +24,17 @@ export interface VolumeServiceDeps {
   /** Mounts for volumes with driver options (tmpfs, bind-style). */
   host: Host;
   log?: Logger;
+  /** Where `create`/`destroy` volume events go (dockerd's). @default none */
+  events?: VolumeEvents;
   /** Mount points at or under a directory. @default from /proc/self/mountinfo */
   mountsUnder?: (dir: string) => Promise<string[]>;
   /** @default Date.now */
   now?: () => number;
+}
+
+/** The event bus as the volume code publishes to it (EventBus satisfies it). */
+export interface VolumeEvents {
+  publish(type: string, action: string, id: string, attributes?: Record<string, string>): unknown;
 }
 
 /** Options of `create`. */
@@ -68,6 +75,7 @@ export class VolumeService {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly mountsUnder: (dir: string) => Promise<string[]>;
+  private readonly events: VolumeEvents | undefined;
   private readonly records = new Map<string, VolumeRecord>();
   /** Containers that have an option-mounted volume mounted now (in-memory). */
   private readonly active = new Map<string, Set<string>>();
@@ -79,6 +87,7 @@ export class VolumeService {
     this.log = d.log ?? nullLogger;
     this.now = d.now ?? Date.now;
     this.mountsUnder = d.mountsUnder ?? mountsUnder;
+    this.events = d.events;
   }
 
   /** Load the records; directories without a record are crash leftovers and removed. */
@@ -176,6 +185,7 @@ export class VolumeService {
       });
       await writeJsonAtomic(join(dir, "volume.json"), rec);
       this.records.set(name, rec);
+      this.events?.publish("volume", "create", name, { driver: "local" });
       return this.view(rec);
     });
   }
@@ -224,6 +234,7 @@ export class VolumeService {
     await rename(dir, trash);
     this.records.delete(r.Name);
     this.active.delete(r.Name);
+    this.events?.publish("volume", "destroy", r.Name, { driver: "local" });
     await this.removeDir(trash);
   }
 
