@@ -64,7 +64,7 @@ export async function extractArchive(input: Readable, root: string, destPath: st
     const resolved = await resolveInRoot(root, `${parent}/${parts.at(-1) as string}`, true);
     const hp = hostPathOf(root, resolved);
     const st = await lstatOrUndefined(hp);
-    if (st === undefined) await mkdir(hp, { mode: 0o755 });
+    if (st === undefined) await mkdir(hp, { mode: 0o755, recursive: true });
     else if (!st.isDirectory()) throw bad(`"${key}" is not a directory in the container`);
     dirs.set(key, resolved);
     return resolved;

@@ -37,10 +37,10 @@ function devMinor(rdev: number): number {
 
 /**
  * A tar of `hostPath` (a file, symlink or directory) whose top entry is named `rebase`
- * ("" for the root: entries then have no prefix). Directories recurse; hard links
- * within the tree become tar links.
+ * ("" for the root: entries then have no prefix). Directories recurse (except those in
+ * `skipContentOf`, archived empty); hard links within the tree become tar links.
  */
-export function packPath(hostPath: string, rebase: string): Readable {
+export function packPath(hostPath: string, rebase: string, skipContentOf: ReadonlySet<string> = new Set()): Readable {
   const pack = tar.pack();
   const inodes = new Map<string, string>();
   const entry = (h: Partial<tar.Header> & { name: string }, body?: Buffer) =>
@@ -53,6 +53,7 @@ export function packPath(hostPath: string, rebase: string): Readable {
     const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
     if (st.isDirectory()) {
       if (name !== "") await entry({ ...base, name: `${name}/`, type: "directory" });
+      if (skipContentOf.has(abs)) return;
       for (const child of (await readdir(abs)).sort()) {
         const cabs = join(abs, child);
         const cst = await lstat(cabs).catch(() => undefined);

@@ -61,7 +61,9 @@ export async function resolveInRoot(root: string, path: string, followFinal = tr
 
 /** The host path of a resolved (clean, absolute) container path. */
 export function hostPathOf(root: string, containerPath: string): string {
-  return join(root, ...components(containerPath));
+  const parts = components(containerPath);
+  // The root itself keeps a trailing slash: `/proc/<pid>/root` is a symlink to lstat, `…/root/` the directory.
+  return parts.length === 0 ? `${root.replace(/\/+$/, "")}/` : join(root, ...parts);
 }
 
 /**

@@ -6,6 +6,7 @@
  * meanwhile is safe). Paths are resolved inside the container's root (archive-path.ts).
  */
 import { lstat, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { ContainerChange, ContainerPathStat } from "../../api/container-files.js";
 import type { Host } from "../../kernel/host.js";
@@ -131,7 +132,9 @@ export class ContainerArchive {
       const { stat, resolved, abs } = await this.statIn(root, ref, path);
       const rebase = abs === "/" ? "" : baseName(abs);
       this.publish(rec, "archive-path");
-      return { stat, stream: releaseAfter(packPath(hostPathOf(root, resolved), rebase), release) };
+      // A running container's /proc and /sys are kernel files whose sizes lie: archived empty, as docker's rootfs has them.
+      const kernelDirs = new Set(root.startsWith("/proc/") ? [join(root, "proc"), join(root, "sys")] : []);
+      return { stat, stream: releaseAfter(packPath(hostPathOf(root, resolved), rebase, kernelDirs), release) };
     } catch (err) {
       await release();
       throw err;
@@ -174,9 +177,11 @@ export class ContainerArchive {
   /** GET /containers/{id}/export: the merged root filesystem as a tar. */
   async export(ref: string): Promise<Readable> {
     const rec = this.d.containers.get(ref);
-    const { root, release } = await this.mounted(rec);
+    // The writable layer over the image, without the container's mounts (as docker exports).
+    const rootfs = this.d.paths(rec.ID).rootfs;
+    const release = await this.d.mounts.acquire(rec.ID, rootfs, rec.State.Running);
     this.publish(rec, "export");
-    return releaseAfter(packPath(root, ""), release);
+    return releaseAfter(packPath(rootfs, ""), release);
   }
 
   /** GET /containers/{id}/changes: what the writable layer added, changed and deleted. */

@@ -84,11 +84,12 @@ export class DiskService {
    */
   async pruneImages(filters: Record<string, string[]> = {}): Promise<ImagesPruneResponse> {
     const f = parsePruneFilters(filters, this.now(), ["dangling"]);
+    // moby's GetBoolOrDefault: one of true/1 or false/0 must be there, not both (others are ignored then).
     const dv = filters.dangling ?? [];
-    if (dv.length > 1) throw invalidArgument("more than one dangling filter specified");
-    const d0 = dv[0];
-    if (d0 !== undefined && !["true", "false", "1", "0"].includes(d0.toLowerCase())) throw invalidArgument(`invalid filter 'dangling=${d0}'`);
-    const danglingOnly = d0 === undefined || d0.toLowerCase() === "true" || d0 === "1";
+    const isTrue = dv.some((v) => v === "true" || v === "1");
+    const isFalse = dv.some((v) => v === "false" || v === "0");
+    if (dv.length > 0 && isTrue === isFalse) throw invalidArgument(`invalid filter 'dangling=${dv.join(",")}'`);
+    const danglingOnly = !isFalse;
     const used = new Set((await this.d.containers.list({ all: true })).map((c) => c.ImageID));
     const before = await this.layersSize();
     const deleted: ImageDeleteItem[] = [];

@@ -130,6 +130,15 @@ export function diskRoutes(b: DiskBackend): Route[] {
       },
     },
     {
+      // berth has no build cache yet; docker's `system prune` asks for this one too.
+      method: "POST", path: "/build/prune",
+      handler: async ({ req, res, query }) => {
+        req.resume();
+        filtersParam(query);
+        sendJson(res, 200, { CachesDeleted: null, SpaceReclaimed: 0 });
+      },
+    },
+    {
       method: "GET", path: "/system/df",
       handler: async ({ res, query }) => sendJson(res, 200, await b.diskUsage(query.getAll("type").filter((t) => t !== ""))),
     },
