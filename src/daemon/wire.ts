@@ -85,6 +85,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
   const volumes = await VolumeService.open({ root: join(root, "volumes"), host, events, log: log.child({ service: "volumes" }) });
   const volumeMounts = containerMounts({ volumes, containers: () => containers, events, log: log.child({ service: "volumes" }) });
+  const health = new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) });
   containers = await ContainerService.open({
     root: join(root, "containers"), images, layers: mounts, events, log: log.child({ service: "containers" }),
     // One berth-shim per container: containers outlive a daemon restart.
@@ -95,9 +96,11 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostDevices: () => listHostDevices(),
     runDefaults: runDefaultsOf(config),
     // Health last: its probes start once the network and the mounts are up.
-    extensions: [net.extension, volumeMounts, new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) })],
+    extensions: [net.extension, volumeMounts, health],
   });
   const ctrs = containers;
+  // Containers that kept running through a daemon restart get their healthchecks back.
+  for (const c of await ctrs.list()) health.resume(ctrs.get(c.Id));
   // A crash between a volume's record and a container's leaves users that are no containers.
   await volumes.reconcile(new Set((await ctrs.list({ all: true })).map((c) => c.Id)));
   await net.reconcile((id) => ctrs.get(id).State.Running);

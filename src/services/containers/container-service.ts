@@ -165,7 +165,8 @@ interface ExecRecord {
   task: Task | undefined;
 }
 
-const LIST_FILTERS = new Set(["id", "name", "label", "status", "ancestor", "exited", "before", "since"]);
+const LIST_FILTERS = new Set(["id", "name", "label", "status", "ancestor", "exited", "before", "since", "health"]);
+const HEALTH_FILTERS = new Set(["starting", "healthy", "unhealthy", "none"]);
 const STATUSES = new Set(["created", "restarting", "running", "removing", "paused", "exited", "dead"]);
 
 function shortName(rec: ContainerRecord): string {
@@ -290,7 +291,7 @@ export class ContainerService {
           await deps.runtime.cleanup(rec.ID).catch(() => undefined);
           await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
           await svc.releaseExtensions(rec);
-          rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: r.exitCode, FinishedAt: new Date(svc.now()).toISOString() };
+          rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: r.exitCode, FinishedAt: new Date(svc.now()).toISOString() };
           await svc.store.save(rec);
           continue;
         }
@@ -299,7 +300,8 @@ export class ContainerService {
         await deps.runtime.cleanup(rec.ID).catch((err: unknown) => svc.log.warn({ err, container: rec.ID }, "clean up runtime state"));
         await deps.layers.unmount(svc.store.paths(rec.ID).rootfs).catch(() => undefined);
         await svc.releaseExtensions(rec);
-        rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date(svc.now()).toISOString() };
+        // A container between two restart rounds keeps its last exit code.
+        rec.State = { ...rec.State, Status: "exited", Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: rec.State.Restarting ? rec.State.ExitCode : 255, FinishedAt: new Date(svc.now()).toISOString() };
         await svc.store.save(rec);
       }
     }
@@ -871,6 +873,7 @@ export class ContainerService {
   async list(o: ContainerListOptions = {}): Promise<ContainerSummary[]> {
     const f = o.filters ?? {};
     for (const k of Object.keys(f)) if (!LIST_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`);
+    for (const h of f.health ?? []) if (!HEALTH_FILTERS.has(h)) throw invalidArgument(`Unrecognised filter value for health: ${h}`);
     for (const s of f.status ?? []) if (!STATUSES.has(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
     const exited = (f.exited ?? []).map((v) => {
       if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid filter 'exited=${v}'`);
@@ -909,6 +912,7 @@ export class ContainerService {
       if (f.status !== undefined && f.status.length > 0 && !f.status.includes(r.State.Status)) return false;
       if (exited.length > 0 && (r.State.Status !== "exited" || !exited.includes(r.State.ExitCode))) return false;
       if (ancestorIds !== undefined && !ancestorIds.has(r.Image)) return false;
+      if (f.health !== undefined && f.health.length > 0 && !f.health.includes(r.State.Health?.Status ?? "none")) return false;
       return true;
     });
     if (o.limit !== undefined && o.limit > 0) recs = recs.slice(0, o.limit);

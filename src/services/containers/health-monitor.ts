@@ -179,6 +179,12 @@ export class HealthMonitor implements ContainerExtension {
     void this.loop(rec, m, argv).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "healthcheck monitor"));
   }
 
+  /** After a daemon restart: monitor a container that kept running (moby's restore). */
+  resume(rec: ContainerRecord): void {
+    if (this.monitors.has(rec.ID) || rec.State.Status !== "running") return;
+    void this.started(rec);
+  }
+
   /** The run is over: stop probing; moby then reports the container unhealthy. */
   async release(rec: ContainerRecord): Promise<void> {
     if (this.stop(rec.ID) && rec.State.Health !== undefined) rec.State.Health = { ...rec.State.Health, Status: "unhealthy" };

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { httpCall, startDaemon, type TestDaemon } from "../daemon/daemon-helper.js";
+import { httpCall, spawnDaemon, startDaemon, type TestDaemon } from "../daemon/daemon-helper.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,6 +53,11 @@ test("healthchecks: healthy, then unhealthy, in ps, inspect and events; starting
     await until("unhealthy", async () => ((await inspect(d, "hc", "{{.State.Health.Status}}")) === "unhealthy" ? true : undefined));
     assert.match((await d.docker(["ps", "--filter", "name=hc", "--format", "{{.Status}}"])).stdout, /^Up .* \(unhealthy\)\n$/);
     assert.match((await d.berth(["ps", "--filter", "name=hc"])).stdout, /Up .* \(unhealthy\)/);
+    assert.equal((await d.docker(["ps", "--filter", "health=unhealthy", "--format", "{{.Names}}"])).stdout, "hc\n");
+    assert.equal((await d.docker(["ps", "--filter", "health=healthy", "--format", "{{.Names}}"])).stdout, "");
+    const badFilter = await d.docker(["ps", "--filter", "health=sick"]);
+    assert.notEqual(badFilter.code, 0);
+    assert.match(badFilter.stderr, /Unrecognised filter value for health: sick/);
     // More probes: the log keeps the last five.
     await until("five results", async () => ((JSON.parse(await inspect(d, "hc", "{{json .State.Health}}")) as HealthJson).Log.length === 5 ? true : undefined));
     await sleep(700);
@@ -131,5 +136,28 @@ test("healthchecks: healthy, then unhealthy, in ps, inspect and events; starting
       assert.equal(JSON.parse(r.body).message, msg);
     }
     assert.equal((await d.docker(["ps", "-aq", "--filter", `name=${name}`])).stdout, "");
+  });
+
+  await t.test("after a kill -9 of the daemon the healthcheck of a running container goes on", async () => {
+    const run = await d.docker(["run", "-d", "--name", "keep", "--health-cmd", "true", "--health-interval", "200ms", "busybox", "sleep", "1000"]);
+    assert.equal(run.code, 0, run.stderr);
+    await until("healthy", async () => ((await inspect(d, "keep", "{{.State.Health.Status}}")) === "healthy" ? true : undefined));
+    process.kill(d.process.pid as number, "SIGKILL");
+    await new Promise((r) => d.process.once("exit", r));
+    const again = spawnDaemon(d.dir, d.dataRoot, d.socket);
+    try {
+      await until("ping", async () => (await httpCall(d.socket, "GET", "/_ping").catch(() => ({ status: 0 }))).status === 200 ? true : undefined, 60_000);
+      const since = Math.floor(Date.now() / 1000);
+      await until("healthy again", async () => ((await inspect(d, "keep", "{{.State.Health.Status}}")) === "healthy" ? true : undefined));
+      await sleep(600);
+      // Probes run again: exec_start events from the new daemon.
+      const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
+        "--filter", "container=keep", "--filter", "event=exec_start", "--format", "{{.Action}}"]);
+      assert.ok(ev.stdout.split("\n").filter((l) => l.startsWith("exec_start: /bin/sh -c true")).length >= 1, ev.stdout);
+      assert.equal((await d.docker(["rm", "-f", "keep"])).code, 0);
+    } finally {
+      again.kill("SIGTERM");
+      await new Promise((r) => again.once("exit", r));
+    }
   });
 });
