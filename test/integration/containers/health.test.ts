@@ -5,6 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import tar from "tar-stream";
 import { httpCall, spawnDaemon, startDaemon, type TestDaemon } from "../daemon/daemon-helper.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,6 +26,46 @@ async function inspect(d: TestDaemon, name: string, fmt: string): Promise<string
   const r = await d.docker(["inspect", "-f", fmt, name]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim();
+}
+
+/** busybox re-tagged as `tag` with `Healthcheck` in its config, as `docker save` → edit → `docker load`. */
+async function imageWithHealthcheck(d: TestDaemon, tag: string, healthcheck: Record<string, unknown>): Promise<void> {
+  const saved = await d.docker(["save", "busybox"]);
+  assert.equal(saved.code, 0, saved.stderr);
+  const files = new Map<string, Buffer>();
+  const ex = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on("entry", (h, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", () => {
+        if (h.type === "file") files.set(h.name, Buffer.concat(chunks));
+        next();
+      });
+      stream.resume();
+    });
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+  });
+  Readable.from([saved.stdoutBuf]).pipe(ex);
+  await done;
+  const manifest = JSON.parse((files.get("manifest.json") as Buffer).toString()) as Array<{ Config: string; RepoTags: string[]; Layers: string[] }>;
+  const entry = manifest[0] as { Config: string; RepoTags: string[]; Layers: string[] };
+  const config = JSON.parse((files.get(entry.Config) as Buffer).toString()) as { config: Record<string, unknown> };
+  config.config.Healthcheck = healthcheck;
+  const bytes = Buffer.from(JSON.stringify(config));
+  const hex = createHash("sha256").update(bytes).digest("hex");
+  const name = entry.Config.startsWith("blobs/") ? `blobs/sha256/${hex}` : `${hex}.json`;
+  // Docker's manifest.json only: the OCI index would still name the old config.
+  const out = tar.pack();
+  for (const [n, b] of files) if (n !== "index.json" && n !== "oci-layout" && n !== "manifest.json" && n !== entry.Config) out.entry({ name: n }, b);
+  out.entry({ name }, bytes);
+  out.entry({ name: "manifest.json" }, Buffer.from(JSON.stringify([{ ...entry, Config: name, RepoTags: [tag] }])));
+  out.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of out) chunks.push(c as Buffer);
+  const load = await d.docker(["load"], Buffer.concat(chunks));
+  assert.equal(load.code, 0, load.stderr);
 }
 
 interface HealthJson {
@@ -136,6 +179,24 @@ test("healthchecks: healthy, then unhealthy, in ps, inspect and events; starting
       assert.equal(JSON.parse(r.body).message, msg);
     }
     assert.equal((await d.docker(["ps", "-aq", "--filter", `name=${name}`])).stdout, "");
+  });
+
+  await t.test("the image's HEALTHCHECK applies; flags override or inherit it; --no-healthcheck disables it", async () => {
+    const tag = `hcimage${process.pid}:latest`;
+    await imageWithHealthcheck(d, tag, { Test: ["CMD-SHELL", "echo from-image"], Interval: 200_000_000, Retries: 1 });
+    assert.equal((await d.docker(["image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", tag])).stdout, '["CMD-SHELL","echo from-image"]\n');
+    assert.equal((await d.docker(["run", "-d", "--name", "imghc", tag, "sleep", "1000"])).code, 0);
+    assert.equal((await d.docker(["run", "-d", "--name", "imghc2", "--health-timeout", "2s", tag, "sleep", "1000"])).code, 0);
+    assert.equal((await d.docker(["run", "-d", "--name", "imghc3", "--no-healthcheck", tag, "sleep", "1000"])).code, 0);
+    await until("healthy from the image", async () => ((await inspect(d, "imghc", "{{.State.Health.Status}}")) === "healthy" ? true : undefined));
+    assert.equal(await inspect(d, "imghc", "{{(index .State.Health.Log 0).Output}}"), "from-image");
+    // A timing flag alone keeps the image's test and interval.
+    assert.equal(await inspect(d, "imghc2", "{{json .Config.Healthcheck}}"),
+      JSON.stringify({ Test: ["CMD-SHELL", "echo from-image"], Interval: 200_000_000, Timeout: 2_000_000_000, Retries: 1 }));
+    await until("healthy with the inherited test", async () => ((await inspect(d, "imghc2", "{{.State.Health.Status}}")) === "healthy" ? true : undefined));
+    assert.equal(await inspect(d, "imghc3", "{{json .Config.Healthcheck.Test}} {{json .State.Health}}"), '["NONE"] null');
+    assert.equal((await d.docker(["rm", "-f", "imghc", "imghc2", "imghc3"])).code, 0);
+    assert.equal((await d.docker(["rmi", tag])).code, 0);
   });
 
   await t.test("after a kill -9 of the daemon the healthcheck of a running container goes on", async () => {
