@@ -124,8 +124,12 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
   const vols = d.volumes;
 
   const running = (id: string): boolean => {
+    const containers = d.containers();
+    // While the container service opens (a container found dead after a crash) nobody can
+    // say: count the other users as running, so a shared device stays mounted.
+    if (containers === undefined) return true;
     try {
-      return d.containers()?.get(id).State.Running === true;
+      return containers.get(id).State.Running;
     } catch {
       return false;
     }
