@@ -92,6 +92,44 @@ test("a corrupted blob is rejected and nothing is stored", async (t) => {
   assert.ok(!sink.applied.includes(img.layers[1]!));
 });
 
+/** Give the test sink a streaming extractor that records what it read. */
+function streamingSink(sink: TestSink): Map<string, Buffer> {
+  const streamed = new Map<string, Buffer>();
+  sink.applyLayerStream = async (blob, parent, diffId) => {
+    const chunks: Buffer[] = [];
+    for await (const c of blob) chunks.push(c as Buffer);
+    streamed.set(diffId, Buffer.concat(chunks));
+    await sink.applyLayer(diffId, parent, diffId);
+  };
+  return streamed;
+}
+
+test("a layer whose parent is extracted is extracted from the download itself", async (t) => {
+  const { reg, content, sink } = await setup(t);
+  const streamed = streamingSink(sink);
+  const img = addImage(reg, "app", "latest", ["base layer", "second", "third"]);
+  const client = new RegistryClient({ domain: reg.domain });
+  await pull({ client, ref: { domain: reg.domain, path: "app" }, sink });
+  // The base layer has no parent, so it streams; the others may have started downloading
+  // before their parent was in, and come from the content store.
+  assert.equal(streamed.get(img.layers[0]!)?.toString(), "base layer");
+  assert.deepEqual(sink.applied, img.layers);
+  for (const d of img.layers) assert.equal(await content.has(d), true);
+  assert.equal(sink.committed.length, 1);
+});
+
+test("a corrupted blob extracted while downloading still fails the pull and is not stored", async (t) => {
+  const { reg, content, sink } = await setup(t);
+  const streamed = streamingSink(sink);
+  const img = addImage(reg, "app", "latest", ["evil base"]);
+  reg.opts.corrupt = new Set([img.layers[0]!]);
+  const client = new RegistryClient({ domain: reg.domain });
+  await assert.rejects(pull({ client, ref: { domain: reg.domain, path: "app" }, sink }), /does not match expected/);
+  assert.equal(streamed.size, 1);
+  assert.equal(await content.has(img.layers[0]!), false);
+  assert.equal(sink.committed.length, 0);
+});
+
 test("a blob whose Content-Length differs from its descriptor is rejected", async (t) => {
   const { reg, content, sink } = await setup(t);
   const img = addImage(reg, "app", "latest", ["only layer"]);

@@ -6,6 +6,7 @@
  * store (a killed pull's finished downloads) are not downloaded again.
  */
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import type { ContentStore, Descriptor } from "../store/content/content-store.js";
 import { BerthError, invalidArgument } from "./errors.js";
 import { limiter } from "./limit.js";
@@ -24,6 +25,12 @@ export interface PullSink {
   hasLayer(chainId: string): Promise<boolean>;
   /** Extract blob `digest` as the layer on `parent`, verified against `diffId`. */
   applyLayer(digest: string, parent: string | undefined, diffId: string): Promise<void>;
+  /**
+   * Extract a layer from its bytes as they download (the compressed blob, unverified:
+   * the diff id check is what makes the layer trustworthy). Optional: without it every
+   * layer is extracted from the content store after its download.
+   */
+  applyLayerStream?(blob: Readable, parent: string | undefined, diffId: string): Promise<void>;
   /** Record the image; returns its id and whether the reference now names a different image. */
   commitImage(image: PulledImage): Promise<{ id: string; changed: boolean }>;
 }
@@ -124,6 +131,9 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const concurrency = opts.concurrency ?? 3;
   let queued = 0;
   const limit = limiter(concurrency);
+  // Layers being extracted while they download, and which layers are extracted.
+  const streaming: Array<Promise<void> | undefined> = [];
+  const extracted: boolean[] = [];
   const downloads: Array<Promise<void>> = manifest.layers.map((l, i) => {
     if (present[i] === true) return Promise.resolve();
     // Layers beyond the first `concurrency` wait for a slot, as docker reports them.
@@ -133,7 +143,18 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
       const id = shortDigest(l.digest);
       if (!(await sink.content.has(l.digest))) {
         const report = byteProgress(progress, "Downloading", id, l.size);
-        await client.fetchBlob(repo, l as Descriptor, sink.content, (n) => report(n), abort.signal);
+        // When the parent is already extracted, extract this layer from the download
+        // itself instead of reading the blob back afterwards.
+        const parentReady = i === 0 || extracted[i - 1] === true;
+        const tee = sink.applyLayerStream !== undefined && parentReady
+          ? (copy: Readable) => {
+            const applying = (sink.applyLayerStream as NonNullable<PullSink["applyLayerStream"]>)(copy, i === 0 ? undefined : chains[i - 1], diffIds[i] as string);
+            // A consumer that stops early must not hold the download back.
+            streaming[i] = applying.finally(() => copy.resume());
+            streaming[i]?.catch(() => undefined);
+          }
+          : undefined;
+        await client.fetchBlob(repo, l as Descriptor, sink.content, (n) => report(n), abort.signal, tee);
         report(l.size, true);
         progress({ status: "Verifying Checksum", id });
         downloaded.push(l.digest);
@@ -146,11 +167,17 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   for (const [i, l] of manifest.layers.entries()) {
     const before = i === 0 ? Promise.resolve() : (applied[i - 1] as Promise<void>);
     applied.push(Promise.all([before, downloads[i]]).then(async () => {
-      if (present[i] === true) return;
+      if (present[i] === true) {
+        extracted[i] = true;
+        return;
+      }
       abort.signal.throwIfAborted();
       const id = shortDigest(l.digest);
       progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
-      await sink.applyLayer(l.digest, i === 0 ? undefined : chains[i - 1], diffIds[i] as string);
+      const s = streaming[i];
+      if (s !== undefined) await s;
+      else await sink.applyLayer(l.digest, i === 0 ? undefined : chains[i - 1], diffIds[i] as string);
+      extracted[i] = true;
       progress({ status: "Pull complete", id });
     }));
   }

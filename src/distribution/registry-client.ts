@@ -4,7 +4,7 @@
  * blob becomes visible, so a corrupted or truncated download leaves nothing behind.
  */
 import type { IncomingMessage } from "node:http";
-import { Readable, Transform } from "node:stream";
+import { PassThrough, Readable, Transform } from "node:stream";
 import type { ContentStore, Descriptor, ResumableIngest } from "../store/content/content-store.js";
 import { digestOf } from "../store/content/content-store.js";
 import { endpointsFor, type RegistryConfig } from "./endpoints.js";
@@ -154,14 +154,17 @@ export class RegistryClient {
    * byte count. A wrong Content-Length, size or digest fails and stores nothing. Bytes
    * of an earlier, interrupted download are kept by the content store and continued with
    * a Range request (as containerd resumes); a registry that ignores Range sends it all.
+   * `tee`, when given, is called (at most once, and only when the blob is fetched from
+   * its first byte) with a second copy of the bytes as they arrive, so the caller can
+   * extract a layer while it downloads; the stored blob is still verified as a whole.
    */
-  async fetchBlob(repo: string, desc: Descriptor, content: ContentStore, onBytes?: (n: number) => void, signal?: AbortSignal): Promise<Descriptor> {
+  async fetchBlob(repo: string, desc: Descriptor, content: ContentStore, onBytes?: (n: number) => void, signal?: AbortSignal, tee?: (copy: Readable) => void): Promise<Descriptor> {
     const ingest = await content.resumable(desc);
     try {
       if (await content.has(desc.digest)) return desc;
       const from = ingest.offset > 0 && ingest.offset < desc.size ? ingest.offset : 0;
       try {
-        return await this.download(repo, desc, ingest, from, onBytes, signal);
+        return await this.download(repo, desc, ingest, from, onBytes, signal, from === 0 ? tee : undefined);
       } catch (err) {
         // Kept bytes that fail verification (a crash cut them, or the blob changed):
         // the store dropped them, so start over once.
@@ -173,7 +176,7 @@ export class RegistryClient {
     }
   }
 
-  private async download(repo: string, desc: Descriptor, ingest: ResumableIngest, from: number, onBytes: ((n: number) => void) | undefined, signal: AbortSignal | undefined): Promise<Descriptor> {
+  private async download(repo: string, desc: Descriptor, ingest: ResumableIngest, from: number, onBytes: ((n: number) => void) | undefined, signal: AbortSignal | undefined, tee?: (copy: Readable) => void): Promise<Descriptor> {
     const headers: Record<string, string> = from > 0 ? { Range: `bytes=${from}-` } : {};
     let res = await this.pullRequest({ method: "GET", path: `/v2/${repo}/blobs/${desc.digest}`, headers, scopes: [pullScope(repo)], signal }, (s) => s === 200 || s === 206 || isRedirect(s));
     // Registries often redirect blob GETs to storage (S3, a CDN); that request carries no
@@ -211,8 +214,24 @@ export class RegistryClient {
       },
     });
     res.on("aborted", () => meter.destroy(unavailable(`fetch blob ${desc.digest}: connection closed after ${n} bytes`)));
+    const body = res.pipe(meter);
+    let stored: Readable = body;
+    if (tee !== undefined && start === 0) {
+      // pipe() to two streams pauses the source while either is full. The copy fails
+      // with the download; a consumer that stops early is drained by the caller.
+      const kept = new PassThrough({ highWaterMark: 1 << 20 });
+      const copy = new PassThrough({ highWaterMark: 1 << 20 });
+      body.on("error", (e) => {
+        kept.destroy(e);
+        copy.destroy(e);
+      });
+      body.pipe(kept);
+      body.pipe(copy);
+      stored = kept;
+      tee(copy);
+    }
     try {
-      return await ingest.write(res.pipe(meter), start);
+      return await ingest.write(stored, start);
     } catch (err) {
       res.destroy();
       if (err instanceof BerthError) throw err;

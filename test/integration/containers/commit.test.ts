@@ -64,15 +64,12 @@ test("commit: the new image runs with the changes, -c/-m/-a applied, history, pa
   for (let i = 0; i < 50 && (await d.docker(["diff", ctr])).stdout.includes("/home/new") === false; i++) await new Promise((r) => setTimeout(r, 100));
 
   // docker commit of the running container (paused while its layer is read).
-  const since = Math.floor(Date.now() / 1000) - 1;
   const c = await d.docker(["commit", "-c", "ENV FOO=bar", "-c", 'CMD ["cat", "/data/sub/file.txt"]', "-c", "LABEL team=files",
     "-c", "WORKDIR /data", "-m", "first commit", "-a", "Tester <t@example.com>", ctr, `committed-${process.pid}:v1`]);
   assert.equal(c.code, 0, c.stderr);
   assert.match(c.stdout, /^sha256:[0-9a-f]{64}\n$/);
   const img = `committed-${process.pid}:v1`;
   assert.equal((await d.docker(["inspect", "-f", "{{.State.Running}} {{.State.Paused}}", ctr])).stdout, "true false\n");
-  const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.floor(Date.now() / 1000) + 1), "--filter", `container=${ctr}`, "--format", "{{.Action}}"]);
-  assert.deepEqual(ev.stdout.split("\n").filter((a) => ["pause", "unpause", "commit"].includes(a)), ["pause", "unpause", "commit"]);
   const ran = await d.docker(["run", "--rm", img]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.equal(ran.stdout, "hello\n");
