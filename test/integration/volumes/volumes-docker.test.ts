@@ -1,7 +1,8 @@
 /** Volumes and mounts through the real docker CLI against berthd (issue 6). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDaemon } from "../daemon/daemon-helper.js";
@@ -101,6 +102,32 @@ test("docker: copy-up from the image, nocopy, --volumes-from, rm -v and --rm rem
   const all = await d.docker(["volume", "prune", "-af"]);
   assert.match(all.stdout, /^Deleted Volumes:\n(etc\nfresh|fresh\netc)\n\nTotal reclaimed space: \d/);
   assert.equal((await d.docker(["volume", "ls", "-q"])).stdout.trim().length, 64, "the stopped container's volume stays");
+});
+
+test("docker: bind propagation: rslave sees mounts made on the host later, the default rprivate does not", async (t) => {
+  const d = await startDaemon(t);
+  // Hooks run in registration order: the mounts go before the directory is removed.
+  const mounted: string[] = [];
+  t.after(async () => {
+    for (const m of mounted.reverse()) execFileSync("umount", ["-l", m]);
+  });
+  const host = await tempDir(t);
+  // The source must itself be shared for anything to propagate from it.
+  execFileSync("mount", ["--bind", host, host]);
+  mounted.push(host);
+  execFileSync("mount", ["--make-rshared", host]);
+  assert.equal((await d.docker(["run", "-d", "--name", "slave", "-v", `${host}:/h:rslave`, "busybox", "sleep", "60"])).code, 0);
+  assert.equal((await d.docker(["run", "-d", "--name", "private", "-v", `${host}:/h`, "busybox", "sleep", "60"])).code, 0);
+  await mkdir(join(host, "sub"));
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", join(host, "sub")]);
+  mounted.push(join(host, "sub"));
+  await writeFile(join(host, "sub", "f"), "propagated\n");
+  assert.equal((await d.docker(["exec", "slave", "cat", "/h/sub/f"])).stdout, "propagated\n");
+  const priv = await d.docker(["exec", "private", "cat", "/h/sub/f"]);
+  assert.notEqual(priv.code, 0, "rprivate: the host's new mount is not seen");
+  const mounts = JSON.parse((await d.docker(["inspect", "-f", "{{json .Mounts}}", "slave"])).stdout) as Array<{ Propagation: string; Mode: string }>;
+  assert.deepEqual([mounts[0]?.Propagation, mounts[0]?.Mode], ["rslave", "rslave"]);
+  assert.equal((await d.docker(["rm", "-f", "slave", "private"])).code, 0);
 });
 
 test("docker: bad input is refused with Docker's messages and creates nothing", async (t) => {
