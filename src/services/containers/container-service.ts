@@ -367,7 +367,8 @@ export class ContainerService {
     let paused = 0;
     for (const r of this.records.values()) {
       if (r.State.Paused) paused++;
-      else if (r.State.Running) running++;
+      // moby counts a container between two restart rounds as stopped.
+      else if (r.State.Running && !r.State.Restarting) running++;
     }
     return { total: this.records.size, running, paused, stopped: this.records.size - running - paused };
   }
@@ -1124,6 +1125,7 @@ export class ContainerService {
     const rec = this.get(ref);
     validatePsArgs(psArgs);
     if (!rec.State.Running) throw conflict(`container ${rec.ID} is not running`);
+    if (rec.State.Restarting) throw conflict(`Container ${rec.ID} is restarting, wait until the container is running`);
     return containerTop(await this.d.runtime.pids(rec.ID), psArgs);
   }
 

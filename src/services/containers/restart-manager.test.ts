@@ -180,6 +180,8 @@ test("kill and rm -f end a restart loop; exec is refused while restarting", asyn
   runtime.exits.get(Id)?.(2);
   await until(() => svc.inspect(Id).State.Status === "restarting");
   assert.throws(() => svc.execCreate(Id, { Cmd: ["true"] }), /is restarting, wait until the container is running/);
+  await assert.rejects(svc.top(Id), /is restarting, wait until the container is running/);
+  assert.deepEqual(svc.counts(), { total: 1, running: 0, paused: 0, stopped: 1 });
   await assert.rejects(svc.remove(Id), /container is restarting: stop the container before removing or force remove/);
   await svc.kill(Id);
   assert.equal(svc.inspect(Id).State.Status, "exited");
