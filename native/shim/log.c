@@ -147,10 +147,20 @@ shim_format_time (char *buf, size_t size, const struct timespec *ts)
   snprintf (buf, size, "%s%s", date, frac);
 }
 
+static const char *attrs;
+static size_t attrs_len;
+
+void
+shim_log_set_attrs (const char *json)
+{
+  attrs = json;
+  attrs_len = json != NULL ? strlen (json) : 0;
+}
+
 size_t
 shim_log_entry_max (size_t len)
 {
-  return 6 * (len + 1) + 128;
+  return 6 * (len + 1) + 128 + attrs_len;
 }
 
 size_t
@@ -173,8 +183,21 @@ shim_log_format (char *out, const char *data, size_t len, int newline, const cha
   o += sizeof mid - 1;
   memcpy (out + o, stream, sl);
   o += sl;
-  memcpy (out + o, tm, sizeof tm - 1);
-  o += sizeof tm - 1;
+  if (attrs != NULL)
+    {
+      static const char at[] = "\",\"attrs\":";
+      memcpy (out + o, at, sizeof at - 1);
+      o += sizeof at - 1;
+      memcpy (out + o, attrs, attrs_len);
+      o += attrs_len;
+      memcpy (out + o, ",\"time\":\"", 9);
+      o += 9;
+    }
+  else
+    {
+      memcpy (out + o, tm, sizeof tm - 1);
+      o += sizeof tm - 1;
+    }
   memcpy (out + o, t, tl);
   o += tl;
   memcpy (out + o, end, sizeof end - 1);
@@ -267,7 +290,7 @@ static void
 write_entry (struct shim_log *log, struct shim_linebuf *lb, const char *data, size_t len, int newline)
 {
   /* One entry is at most 16 KiB of input: 6x for escapes plus the envelope. */
-  static char out[6 * (SHIM_LINE_MAX + 1) + 128];
+  static char out[6 * (SHIM_LINE_MAX + 1) + 128 + SHIM_ATTRS_MAX];
   const struct timespec *ts = &read_time;
   if (!newline && !lb->partial)
     {

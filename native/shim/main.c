@@ -26,7 +26,8 @@
 static const char usage[] =
     "usage: berth-shim --id ID --state-dir DIR [--log-driver json-file|none] [--log-path FILE]\n"
     "                  [--log-max-size BYTES] [--log-max-file N] [--terminal] [--stdin]\n"
-    "                  [--shim-log FILE] [--exit-grace SECONDS] [--oom-file CGROUP-FILE]   (plan on fd 3)\n";
+    "                  [--shim-log FILE] [--exit-grace SECONDS] [--oom-file CGROUP-FILE]\n"
+    "                  [--log-attrs JSON-OBJECT]   (plan on fd 3)\n";
 
 static int dirfd_g = -1;
 
@@ -58,7 +59,7 @@ parse_args (int argc, char **argv, struct shim_config *cfg)
     { "log-max-size", required_argument, NULL, 's' }, { "log-max-file", required_argument, NULL, 'f' },
     { "terminal", no_argument, NULL, 't' },           { "stdin", no_argument, NULL, 'I' },
     { "shim-log", required_argument, NULL, 'L' },     { "exit-grace", required_argument, NULL, 'g' },
-    { "oom-file", required_argument, NULL, 'o' },
+    { "oom-file", required_argument, NULL, 'o' },     { "log-attrs", required_argument, NULL, 'a' },
     { NULL, 0, NULL, 0 },
   };
   const char *driver = "json-file";
@@ -79,6 +80,11 @@ parse_args (int argc, char **argv, struct shim_config *cfg)
       case 'L': cfg->shim_log = optarg; break;
       case 'g': cfg->exit_grace = atoi (optarg); break;
       case 'o': cfg->oom_file = optarg; break;
+      case 'a':
+        if (strlen (optarg) > SHIM_ATTRS_MAX || optarg[0] != '{')
+          return -1;
+        shim_log_set_attrs (optarg);
+        break;
       default: return -1;
       }
   if (optind != argc || cfg->id == NULL || cfg->state_dir == NULL)

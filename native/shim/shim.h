@@ -58,6 +58,13 @@ void shim_log_feed (struct shim_log *log, struct shim_linebuf *lb, const char *d
 /* The stream ended: write what is left as a partial entry (no \n), as Docker does. */
 void shim_log_flush (struct shim_log *log, struct shim_linebuf *lb);
 
+/* The longest `attrs` object accepted (`--log-attrs`). */
+#define SHIM_ATTRS_MAX 4096
+
+/* Every later entry carries `"attrs":<json>` between "stream" and "time" (moby's jsonlog
+ * field order); json is a JSON object the caller rendered, or NULL for none. */
+void shim_log_set_attrs (const char *json);
+
 /* Format one json-file entry into out (at least shim_log_entry_max(len) bytes); returns its length. */
 size_t shim_log_format (char *out, const char *data, size_t len, int newline, const char *stream, const struct timespec *ts);
 size_t shim_log_entry_max (size_t len);

@@ -148,6 +148,21 @@ main (void)
   CHECK (stat (p3, &st) < 0);
   close (log.fd);
 
+  /* --log-attrs: "attrs" between "stream" and "time", as moby's jsonlog orders them. */
+  {
+    char buf[512];
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = 5 };
+    shim_log_set_attrs ("{\"tag\":\"web\"}");
+    size_t n = shim_log_format (buf, "hi", 2, 1, "stdout", &ts);
+    buf[n] = '\0';
+    CHECK_STR (buf, "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"attrs\":{\"tag\":\"web\"},\"time\":\"1970-01-01T00:00:00.000000005Z\"}\n");
+    CHECK (n <= shim_log_entry_max (2));
+    shim_log_set_attrs (NULL);
+    n = shim_log_format (buf, "hi", 2, 1, "stdout", &ts);
+    buf[n] = '\0';
+    CHECK_STR (buf, "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"time\":\"1970-01-01T00:00:00.000000005Z\"}\n");
+  }
+
   unlink (path);
   unlink (rpath);
   unlink (p1);

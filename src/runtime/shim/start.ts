@@ -35,6 +35,8 @@ export interface StartShimOptions {
   readonly logMaxSize?: number;
   /** json-file `max-file`. @default 1 */
   readonly logMaxFile?: number;
+  /** A JSON object every log entry carries as `attrs` (json-file's labels/env/tag). @default none */
+  readonly logAttrs?: string;
   /** Seconds the shim keeps serving wait/state after the container exited, unless shut down. @default 60 */
   readonly exitGrace?: number;
   /**
@@ -77,6 +79,7 @@ export function shimArgs(opts: StartShimOptions): string[] {
   if (opts.openStdin) args.push("--stdin");
   if (opts.logMaxSize !== undefined && opts.logMaxSize > 0) args.push("--log-max-size", String(opts.logMaxSize));
   if (opts.logMaxFile !== undefined) args.push("--log-max-file", String(opts.logMaxFile));
+  if (opts.logAttrs !== undefined) args.push("--log-attrs", opts.logAttrs);
   if (opts.exitGrace !== undefined) args.push("--exit-grace", String(opts.exitGrace));
   if (opts.oomFile !== undefined) args.push("--oom-file", opts.oomFile);
   args.push("--shim-log", opts.shimLog ?? `${opts.stateDir}/shim.log`);

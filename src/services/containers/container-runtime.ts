@@ -25,7 +25,7 @@ export interface TaskIo {
   /** The process has a terminal: one raw output stream, no stderr. */
   terminal: boolean;
   /** Where and how the container's log is written (runtimes that write the log). @default json-file at the runtime's own path, no rotation */
-  log?: { driver: "json-file" | "none"; path: string; maxSize: number; maxFile: number };
+  log?: { driver: "json-file" | "none"; path: string; maxSize: number; maxFile: number; attrs?: string };
 }
 
 /** A running container process (init or exec). */

@@ -557,7 +557,7 @@ export class ContainerService {
       for (const patch of patches) patch(spec as DeepMutable<Spec>);
       await writeFile(`${paths.dir}/config.json`, JSON.stringify(spec));
       live.spec = spec;
-      const log = rec.HostConfig.LogConfig !== undefined ? logSinkOf(rec.HostConfig.LogConfig, paths.dir, rec.ID) : undefined;
+      const log = rec.HostConfig.LogConfig !== undefined ? logSinkOf(rec.HostConfig.LogConfig, paths.dir, rec.ID, rec) : undefined;
       task = await this.d.runtime.start(rec.ID, paths.dir, { stdin: rec.Config.OpenStdin === true, terminal: rec.Config.Tty === true, ...(log !== undefined ? { log } : {}) });
     } catch (err) {
       if (prepared) await this.releaseExtensions(rec);

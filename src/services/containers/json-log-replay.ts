@@ -86,10 +86,13 @@ export function parseLogLine(buf: Buffer, start: number, end: number): ReplayEnt
   if (d === -1 || d >= end) return slowParse(buf.subarray(start, end));
   const bs = buf.indexOf(BACKSLASH, vs);
   let log: Buffer;
+  let newlineAt = -1;
   if (bs === -1 || bs >= d) {
     log = buf.subarray(vs, d);
   } else if (bs === d - 2 && buf[d - 1] === 0x6e) {
-    buf[bs] = NEWLINE;
+    // The `\n` escape becomes the newline byte only once the line is known to be fast-path:
+    // slowParse must see the line unchanged (an `attrs` entry reaches it).
+    newlineAt = bs;
     log = buf.subarray(vs, bs + 1);
   } else {
     return slowParse(buf.subarray(start, end));
@@ -104,6 +107,7 @@ export function parseLogLine(buf: Buffer, start: number, end: number): ReplayEnt
     || buf[end - 1] !== 0x7d || buf[end - 2] !== 0x22) {
     return slowParse(buf.subarray(start, end));
   }
+  if (newlineAt !== -1) buf[newlineAt] = NEWLINE;
   return new Entry(stream, log, buf, tk + TIME_KEY.length, end - 2);
 }
 

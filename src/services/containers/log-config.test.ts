@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assertLogReadable, DEFAULT_LOG_DEFAULTS, fromHumanSize, ramInBytes, resolveLogConfig } from "./log-config.js";
+import { assertLogReadable, DEFAULT_LOG_DEFAULTS, fromHumanSize, logAttrs, logSinkOf, ramInBytes, renderLogTag, resolveLogConfig } from "./log-config.js";
 
 const dir = "/data/containers/abc";
 
@@ -37,4 +37,16 @@ test("bad options are refused with moby's texts", () => {
   for (const [lc, msg] of bad) assert.throws(() => resolveLogConfig(lc, DEFAULT_LOG_DEFAULTS, dir, "abc"), msg);
   assert.throws(() => assertLogReadable({ Type: "none", Config: {} }), (e: Error & { kind?: string }) => e.kind === "not-implemented" && /does not support reading/.test(e.message));
   assertLogReadable({ Type: "json-file", Config: {} });
+});
+
+test("labels, env and tag become attrs as moby's ExtraAttributes, marshalled as Go does", () => {
+  const src = { ID: "f".repeat(64), Name: "/web", Image: `sha256:${"e".repeat(64)}`, Config: { Labels: { app: "a<b", other: "o" }, Env: ["FOO=1", "BAR=2", "NOEQ"], Image: "busybox" } };
+  const lc = { Type: "json-file", Config: { labels: "app,missing", env: "FOO,NOEQ", "env-regex": "^BA", tag: "{{.Name}}/{{.ID}}/{{.ImageName}}/{{ .ImageID }}" } };
+  assert.equal(logAttrs(lc, src), `{"BAR":"2","FOO":"1","app":"a\\u003cb","tag":"web/${"f".repeat(12)}/busybox/${"e".repeat(12)}"}`);
+  assert.equal(logAttrs({ Type: "json-file", Config: {} }, src), undefined);
+  assert.equal(logAttrs({ Type: "local", Config: {} }, src), undefined);
+  assert.equal(logSinkOf(lc, dir, "abc", src).attrs?.startsWith('{"BAR"'), true);
+  assert.throws(() => renderLogTag("{{.Nope}}", src), /invalid log tag template/);
+  assert.throws(() => resolveLogConfig({ Type: "json-file", Config: { tag: "{{.Nope}}" } }, DEFAULT_LOG_DEFAULTS, dir, "abc"), /invalid log tag template/);
+  assert.throws(() => resolveLogConfig({ Type: "json-file", Config: { "env-regex": "(" } }, DEFAULT_LOG_DEFAULTS, dir, "abc"), /invalid env-regex log option/);
 });

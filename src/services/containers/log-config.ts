@@ -36,6 +36,70 @@ export interface LogSink {
   maxSize: number;
   /** Files kept, the current one included. */
   maxFile: number;
+  /** The `attrs` object every entry carries (labels, env, tag), JSON as Go marshals it. @default none */
+  attrs?: string;
+}
+
+/** The container facts the `labels`, `env` and `tag` options read. */
+export interface LogAttrsSource {
+  ID: string;
+  Name: string;
+  Image: string;
+  Config: { Labels?: Record<string, string> | null; Env?: string[] | null; Image?: string };
+}
+
+/** berth-shim's limit on the attrs object (SHIM_ATTRS_MAX). */
+const ATTRS_MAX = 4096;
+const TAG_FIELDS = new Set(["ID", "FullID", "Name", "ImageID", "ImageFullID", "ImageName", "DaemonName"]);
+
+/** moby's log tag template, for the fields docker documents (`{{.ID}}`, `{{.Name}}`...). */
+export function renderLogTag(template: string, src: LogAttrsSource | undefined): string {
+  return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_m, expr: string) => {
+    const f = /^\.(\w+)$/.exec(expr)?.[1];
+    if (f === undefined || !TAG_FIELDS.has(f)) throw invalidArgument(`invalid log tag template "${template}": only {{.ID}}, {{.FullID}}, {{.Name}}, {{.ImageID}}, {{.ImageFullID}}, {{.ImageName}}, {{.DaemonName}} are supported`);
+    if (src === undefined) return "";
+    const image = src.Image.replace(/^sha256:/, "");
+    const v: Record<string, string> = {
+      ID: src.ID.slice(0, 12), FullID: src.ID, Name: src.Name.replace(/^\//, ""), ImageID: image.slice(0, 12), ImageFullID: image,
+      ImageName: src.Config.Image ?? "", DaemonName: "docker",
+    };
+    return v[f] ?? "";
+  });
+}
+
+/** Go's json.Marshal of a map[string]string: sorted keys, HTML characters escaped. */
+function goJson(m: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]));
+  return JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** moby's Info.ExtraAttributes plus json-file's `tag`: undefined when there is nothing to add. */
+export function logAttrs(lc: LogConfig, src: LogAttrsSource): string | undefined {
+  if (lc.Type !== "json-file") return undefined;
+  const o = lc.Config;
+  const extra: Record<string, string> = {};
+  const labels = src.Config.Labels ?? {};
+  for (const l of (o.labels ?? "").split(",")) if (l !== "" && labels[l] !== undefined) extra[l] = labels[l];
+  if ((o["labels-regex"] ?? "") !== "") {
+    const re = new RegExp(o["labels-regex"] as string);
+    for (const [k, v] of Object.entries(labels)) if (re.test(k)) extra[k] = v;
+  }
+  const env = new Map<string, string>();
+  for (const e of src.Config.Env ?? []) {
+    const i = e.indexOf("=");
+    if (i !== -1) env.set(e.slice(0, i), e.slice(i + 1));
+  }
+  for (const k of (o.env ?? "").split(",")) if (k !== "" && env.has(k)) extra[k] = env.get(k) as string;
+  if ((o["env-regex"] ?? "") !== "") {
+    const re = new RegExp(o["env-regex"] as string);
+    for (const [k, v] of env) if (re.test(k)) extra[k] = v;
+  }
+  const tag = o.tag !== undefined ? renderLogTag(o.tag, src) : "";
+  if (tag !== "") extra.tag = tag;
+  if (Object.keys(extra).length === 0) return undefined;
+  const json = goJson(extra);
+  if (Buffer.byteLength(json) > ATTRS_MAX) throw invalidArgument(`log attributes (labels, env, tag) take ${Buffer.byteLength(json)} bytes: at most ${ATTRS_MAX} are supported`);
+  return json;
 }
 
 const DRIVERS = ["json-file", "local", "none"] as const;
@@ -76,8 +140,17 @@ function checkCompress(v: string | undefined): void {
   if (["true", "1", "t", "TRUE", "True"].includes(v)) throw invalidArgument("compress=true: berth does not compress rotated log files (use compress=false)");
 }
 
-/** The sink a (resolved) config asks for. Throws invalid-argument for bad options. */
-export function logSinkOf(lc: LogConfig, containerDir: string, id: string): LogSink {
+/**
+ * The sink a (resolved) config asks for, with the entries' `attrs` when `src` is given.
+ * Throws invalid-argument for bad options.
+ */
+export function logSinkOf(lc: LogConfig, containerDir: string, id: string, src?: LogAttrsSource): LogSink {
+  const sink = sinkOf(lc, containerDir, id);
+  const attrs = src !== undefined ? logAttrs(lc, src) : undefined;
+  return attrs !== undefined ? { ...sink, attrs } : sink;
+}
+
+function sinkOf(lc: LogConfig, containerDir: string, id: string): LogSink {
   const o = lc.Config;
   switch (lc.Type) {
     case "json-file": {
@@ -88,6 +161,14 @@ export function logSinkOf(lc: LogConfig, containerDir: string, id: string): LogS
       }
       const maxFile = maxFileOf(o["max-file"], 1);
       checkCompress(o.compress);
+      for (const k of ["labels-regex", "env-regex"]) {
+        try {
+          if (o[k] !== undefined) new RegExp(o[k] as string);
+        } catch (err) {
+          throw invalidArgument(`invalid ${k} log option: ${(err as Error).message}`, err);
+        }
+      }
+      if (o.tag !== undefined) renderLogTag(o.tag, undefined);
       return { driver: "json-file", path: join(containerDir, `${id}-json.log`), maxSize, maxFile };
     }
     case "local": {

@@ -100,6 +100,7 @@ export class ShimRuntime implements ContainerRuntime {
       if (log.driver === "json-file") mkdirSync(dirname(log.path), { recursive: true });
       const started = await startShim({
         id, stateDir, logPath: log.path, logDriver: log.driver, logMaxSize: log.maxSize, logMaxFile: log.maxFile,
+        ...(log.attrs !== undefined ? { logAttrs: log.attrs } : {}),
         terminal: io.terminal, openStdin: io.stdin, plan,
         ...(oomFile !== undefined ? { oomFile } : {}),
       });

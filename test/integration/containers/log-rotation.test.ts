@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { startDaemon, type TestDaemon } from "../daemon/daemon-helper.js";
 
@@ -54,6 +54,22 @@ test("log drivers and rotation", async (t) => {
     assert.deepEqual(tail, all.slice(3), "tail counts across the rotated files");
     assert.equal((await ok(d.docker(["inspect", "-f", "{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-file\"}}", name]))).trim(), "json-file 3");
     await ok(d.docker(["rm", name]));
+  });
+
+  await t.test("labels, env and tag become each entry's attrs in the file; logs still reads it", async () => {
+    const name = `attrs-${process.pid}`;
+    await ok(d.docker(["run", "--name", name, "-l", "app=web", "-l", "other=x", "-e", "FOO=bar<&>", "--log-opt", "labels=app,missing",
+      "--log-opt", "env=FOO", "--log-opt", "tag={{.Name}}/{{.ID}}", "busybox", "echo", "hello"]));
+    const id = (await ok(d.docker(["inspect", "-f", "{{.Id}}", name]))).trim();
+    const path = (await ok(d.docker(["inspect", "-f", "{{.LogPath}}", name]))).trim();
+    const line = readFileSync(path, "utf8").trim();
+    assert.match(line, /^\{"log":"hello\\n","stream":"stdout","attrs":\{"FOO":"bar\\u003c\\u0026\\u003e","app":"web","tag":"[^"]+"\},"time":"[^"]+"\}$/);
+    assert.equal((JSON.parse(line) as { attrs: Record<string, string> }).attrs.tag, `${name}/${id.slice(0, 12)}`);
+    assert.equal(await ok(d.berth(["logs", name])), "hello\n");
+    await ok(d.docker(["rm", name]));
+    const bad = await d.berth(["run", "--rm", "--log-opt", "tag={{.Bogus}}", "busybox", "true"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /invalid log tag template/);
   });
 
   await t.test("logs -f follows across rotations without losing lines", async () => {
