@@ -108,9 +108,9 @@ export class ContainerClient {
 
   /**
    * Register a wait; resolves once the daemon sent the headers (the wait is in place),
-   * with the promise of the result.
+   * with the promise of the result and `cancel()` to stop waiting (the result then rejects).
    */
-  waitRegistered(id: string, condition = "not-running"): Promise<{ result: Promise<ContainerWaitResponse> }> {
+  waitRegistered(id: string, condition = "not-running"): Promise<{ result: Promise<ContainerWaitResponse>; cancel: () => void }> {
     return new Promise((resolve, reject) => {
       const req = request({ ...this.base, method: "POST", path: this.path(`/containers/${encodeURIComponent(id)}/wait`, { condition }) }, (res) => {
         const chunks: Buffer[] = [];
@@ -133,7 +133,7 @@ export class ContainerClient {
           result.then(() => undefined, reject);
           return;
         }
-        resolve({ result });
+        resolve({ result, cancel: () => req.destroy() });
       });
       req.on("error", (e: NodeJS.ErrnoException) => reject(this.unavailable(e)));
       req.end();

@@ -37,7 +37,7 @@ export async function runRun(cli: Cli, image: string, args: readonly string[], f
   }
   const tty = f.tty === true;
   const conn = await c.attach(id, { stream: true, stdin: f.interactive === true, stdout: true, stderr: true });
-  const { result } = await c.waitRegistered(id, f.rm === true ? "removed" : "next-exit");
+  const { result, cancel } = await c.waitRegistered(id, f.rm === true ? "removed" : "next-exit");
   try {
     await c.start(id);
   } catch (err) {
@@ -49,6 +49,13 @@ export async function runRun(cli: Cli, image: string, args: readonly string[], f
     tty, stdin: f.interactive === true,
     resize: (h, w) => c.resize(id, h, w),
   });
+  // The daemon ends the stream at exit only after recording the exit: a stream that ended
+  // on a running container was detached (Ctrl-P Ctrl-Q), and docker run then exits 0.
+  if (f.interactive === true && await c.inspect(id).then((i) => i.State.Running, () => false)) {
+    result.catch(() => undefined);
+    cancel();
+    return;
+  }
   const r = await result;
   if (r.StatusCode !== 0) throw new StatusError(r.StatusCode);
 }
