@@ -1180,7 +1180,10 @@ export class ContainerService {
       env: containerEnv(rec.Config.Hostname ?? "", tty, [...(rec.Config.Env ?? []), ...(e.body.Env ?? [])]),
       cwd: e.body.WorkingDir !== undefined && e.body.WorkingDir !== "" ? e.body.WorkingDir : base.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: false,
+      // moby starts an exec from the container's process spec: its rlimits, no_new_privs and oom score stay.
+      noNewPrivileges: base.noNewPrivileges ?? false,
+      ...(base.rlimits !== undefined ? { rlimits: base.rlimits } : {}),
+      ...(base.oomScoreAdj !== undefined ? { oomScoreAdj: base.oomScoreAdj } : {}),
     };
     e.running = true;
     const cmd = (e.body.Cmd ?? []).join(" ");

@@ -177,6 +177,18 @@ test("run flags through berth and docker", async (t) => {
     await refused(d, d.docker(["run", "--rm", "--stop-signal", "SIGFOO", "busybox", "true"]), /Invalid signal: SIGFOO/);
   });
 
+  await t.test("exec starts from the container's process: rlimits, no_new_privs, oom score, extra groups", async () => {
+    const name = `exec-${process.pid}`;
+    await ok(d.docker(["run", "-d", "--name", name, "--ulimit", "nofile=100:200", "--oom-score-adj", "300", "--security-opt", "no-new-privileges",
+      "--group-add", "10", "busybox", "sleep", "60"]));
+    try {
+      const out = await ok(d.docker(["exec", name, "sh", "-c", "ulimit -n; grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj; id -G"]));
+      assert.match(out, /^100\nNoNewPrivs:\s+1\n300\n0 10\n$/);
+    } finally {
+      await d.docker(["rm", "-f", name]);
+    }
+  });
+
   await t.test("bad input: negative sizes, bad ulimits, bad devices, cpu conflicts", async () => {
     await refused(d, d.berth(["run", "--rm", "--shm-size", "-1", "busybox", "true"]), /invalid argument "-1" for "--shm-size" flag: invalid size: '-1'/);
     await refused(d, d.docker(["run", "--rm", "--memory-reservation", "-5m", "busybox", "true"]), /invalid size/);
