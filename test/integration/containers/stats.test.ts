@@ -116,7 +116,10 @@ test("docker stats and berth stats: columns, CPU % of a busy container, --all, -
   const m = new RegExp(`^${busy} (\\d+\\.\\d\\d)% 1\\n$`).exec(cpu.stdout);
   assert.ok(m !== null, cpu.stdout);
   const pct = Number(m[1]);
-  assert.ok(pct > 20 && pct < 80, `a loop limited to half a CPU shows about 50% (${pct})`);
+  // The quota caps the loop at 50% of one CPU; other load on the machine may give it less.
+  assert.ok(pct > 2 && pct < 65, `a loop limited to half a CPU shows up to about 50% (${pct})`);
+  const idlePct = await d.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", idle]);
+  assert.ok(Number.parseFloat(idlePct.stdout) < 2, `a sleeping container shows about 0% (${idlePct.stdout.trim()})`);
 
   const bs = await d.berth(["stats", "--no-stream", "--all", "--format", "table {{.Name}}\\t{{.MemUsage}}\\t{{.PIDs}}"]);
   assert.equal(bs.code, 0, bs.stderr);
