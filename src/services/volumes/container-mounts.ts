@@ -14,7 +14,7 @@ import { invalidArgument } from "../../shared/errors.js";
 import { nullLogger, type Logger } from "../../shared/logger.js";
 import type { ContainerExtension, SpecPatch } from "../containers/container-extension.js";
 import type { ContainerPaths, ContainerRecord } from "../containers/container-record.js";
-import { copyUp } from "./copy-up.js";
+import { copyUp, resolveContainerPath } from "./copy-up.js";
 import { modeReadWrite, parseBind, parseConfigVolume, parseMount, parseTmpfs, parseVolumesFrom, type PlannedMount } from "./mount-spec.js";
 import type { VolumeEvents, VolumeService } from "./volume-service.js";
 
@@ -242,7 +242,8 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
           else if (!there) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
         }
       }
-      const extra = mounts.map(ociMount);
+      // Destinations through image symlinks are resolved inside the rootfs (runc's securejoin).
+      const extra = await Promise.all(mounts.map(async (m) => ({ ...ociMount(m), destination: await resolveContainerPath(paths.rootfs, m.Destination) })));
       return (spec) => {
         spec.mounts = withUserMounts(spec.mounts ?? [], extra);
       };

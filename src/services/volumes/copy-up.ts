@@ -10,6 +10,34 @@ import { promisify } from "node:util";
 const execFileP = promisify(execFile);
 
 /**
+ * Container path `path` with every symlink that exists under `root` resolved as the
+ * container would see it (absolute links stay inside `root`), missing components kept as
+ * they are: what runc's securejoin gives, so a mount over an image symlink lands inside
+ * the rootfs, never on the host path the link names.
+ */
+export async function resolveContainerPath(root: string, path: string): Promise<string> {
+  let todo = path.split("/").filter((c) => c !== "" && c !== ".");
+  let cur = "/";
+  for (let links = 0; todo.length > 0;) {
+    const c = todo.shift() as string;
+    if (c === "..") {
+      cur = posix.dirname(cur);
+      continue;
+    }
+    const next = posix.join(cur, c);
+    const st = await lstat(posix.join(root, next)).catch(() => undefined);
+    if (st === undefined || !st.isSymbolicLink() || ++links > 40) {
+      cur = next;
+      continue;
+    }
+    const target = await readlink(posix.join(root, next));
+    if (target.startsWith("/")) cur = "/";
+    todo = [...target.split("/").filter((x) => x !== "" && x !== "."), ...todo];
+  }
+  return cur;
+}
+
+/**
  * The host path of container path `path` under `root`, following symlinks as the
  * container would see them (absolute links stay inside `root`); undefined when missing.
  */

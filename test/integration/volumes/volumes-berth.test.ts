@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBusyboxRootfs } from "../../../src/fixtures/busybox-rootfs.js";
@@ -87,6 +87,9 @@ test("berth: local driver options (tmpfs and bind-style) are mounted while used;
   buildBusyboxRootfs(root);
   await mkdir(join(root, "data"));
   await writeFile(join(root, "data", "seed.txt"), "from the image\n");
+  // A link to a host path: a mount through it must land inside the rootfs, not on the host.
+  const outside = await tempDir(t);
+  await symlink(outside, join(root, "escape"));
   const tar = execFileSync("tar", ["-C", root, "-c", "."], { maxBuffer: 64 * 1024 * 1024 });
   const imp = await d.berth(["import", "-c", "VOLUME /data", "-", "volimg:1"], tar);
   assert.equal(imp.code, 0, imp.stderr);
@@ -100,6 +103,9 @@ test("berth: local driver options (tmpfs and bind-style) are mounted while used;
   // A user mount on the VOLUME destination replaces the anonymous volume.
   const over = await d.berth(["run", "--rm", "-v", "mine:/data", "volimg:1", "ls", "/data"]);
   assert.equal(over.stdout, "seed.txt\n", over.stderr);
+  const esc = await d.berth(["run", "--rm", "-v", "mine:/escape/x", "volimg:1", "ls", "/escape/x"]);
+  assert.equal(esc.stdout, "seed.txt\n", esc.stderr);
+  assert.deepEqual(await readdir(outside), [], "nothing was created through the image's symlink on the host");
   assert.equal((await d.berth(["rm", "-v", "vi"])).code, 0);
   assert.deepEqual((await d.berth(["volume", "ls", "-q"])).stdout, "mine\nsmall\n", "rm -v removed the anonymous volume only");
 });
