@@ -13,6 +13,8 @@ const CHANGES = [
   "rm /bin/vi",
   "rm -r /home",
   "mkdir /home && touch /home/new",
+  // An opaque directory: the image's /usr/bin and /usr/sbin must not come back.
+  "rm -rf /usr && mkdir /usr && touch /usr/only",
 ].join(" && ");
 
 test("commit: the new image runs with the changes, -c/-m/-a applied, history, pause, bad input", async (t) => {
@@ -35,8 +37,8 @@ test("commit: the new image runs with the changes, -c/-m/-a applied, history, pa
   const ran = await d.docker(["run", "--rm", img]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.equal(ran.stdout, "hello\n");
-  const env = await d.docker(["run", "--rm", img, "sh", "-c", "echo $FOO $KEEP; pwd; tail -1 /etc/passwd; ls /bin/vi 2>&1; ls /home"]);
-  assert.equal(env.stdout, "bar 1\n/data\nchanged\nls: /bin/vi: No such file or directory\nnew\n");
+  const env = await d.docker(["run", "--rm", img, "sh", "-c", "echo $FOO $KEEP; pwd; tail -1 /etc/passwd; ls /bin/vi 2>&1; ls /home; ls /usr"]);
+  assert.equal(env.stdout, "bar 1\n/data\nchanged\nls: /bin/vi: No such file or directory\nnew\nonly\n");
   const insp = await d.docker(["inspect", "-f", "{{.Comment}}|{{.Author}}|{{.Config.Labels.team}}|{{len .RootFS.Layers}}", img]);
   assert.equal(insp.stdout, "first commit|Tester <t@example.com>|files|2\n");
   const hist = await d.docker(["history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Comment}}", img]);
