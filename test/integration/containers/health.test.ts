@@ -12,7 +12,7 @@ import { httpCall, spawnDaemon, startDaemon, type TestDaemon } from "../daemon/d
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
