@@ -528,3 +528,10 @@ test("teardown() removes endpoints, bridges, the table and the records", async (
   assert.equal(kernel.callsOf("nft").at(-1)?.script, "add table ip bt_unit\ndelete table ip bt_unit\n");
   assert.deepEqual((await readdir(opts.recordsDir)).filter((f) => f.endsWith(".json")), []);
 });
+
+test("open() without a free pool starts without the default bridge instead of failing", async (t) => {
+  const { svc } = await setup(t, { addressPools: [{ base: "192.0.2.0/24", size: 24 }] });
+  assert.deepEqual(svc.list().map((n) => n.Name).sort(), ["host", "none"]);
+  await rejectsKind(svc.create({ Name: "auto" }), "failed-precondition", /could not find an available, non-overlapping IPv4 address pool/);
+  assert.equal((await svc.create({ Name: "given", IPAM: { Config: [{ Subnet: "10.9.0.0/24" }] } })).Warning, "");
+});

@@ -224,7 +224,14 @@ export class NetworkService {
       subnet = parseCidr(d.subnet, true);
       checkUserSubnet(subnet, taken);
     } else {
-      subnet = chooseSubnet(this.o.addressPools ?? DEFAULT_ADDRESS_POOLS, taken);
+      try {
+        subnet = chooseSubnet(this.o.addressPools ?? DEFAULT_ADDRESS_POOLS, taken);
+      } catch (err) {
+        // Every pool is taken (by the host's routes or other engines): the daemon still
+        // serves user networks with explicit subnets, host and none; it retries at next start.
+        this.log.error({ err: String(err) }, "no free subnet for the default bridge; starting without it");
+        return;
+      }
     }
     rec.subnets = [{ subnet: formatCidr(subnet), gateway: d.gateway ?? formatIp(defaultGateway(subnet)), userSubnet: d.subnet !== undefined }];
     rec.options = {

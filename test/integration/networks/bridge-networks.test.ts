@@ -250,7 +250,9 @@ test("bridge networks: endpoints, DNS, published ports (with hairpin), internal 
 
   await t.test("remove is refused while endpoints exist, then teardown leaves nothing behind", async () => {
     await assert.rejects(svc!.remove(user.Id), /has active endpoints/);
-    const veths = bridgeLinks().filter((l) => l.ifalias?.includes(":ep:")).map((l) => l.ifname);
+    // Only this service's endpoints: daemons of other test files run alongside with their own.
+    const mark = bridgeLinks().find((l) => l.ifname === brUser)?.ifalias?.replace(/:net:.*$/, ":ep:") ?? "<no mark>";
+    const veths = bridgeLinks().filter((l) => l.ifalias?.startsWith(mark) === true).map((l) => l.ifname);
     assert.equal(veths.length >= 3, true);
     await svc!.disconnect(user.Id, idA);
     assert.ok(!bridgeLinks().some((l) => l.ifname === `veth${epA.endpointId.slice(0, 7)}`));

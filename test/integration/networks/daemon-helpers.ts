@@ -44,7 +44,7 @@ export function httpGet(host: string, port: number, path: string, timeoutMs = 30
 }
 
 /** Retry `fn` until it returns true or `ms` pass (a server in a fresh container needs a moment). */
-export async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+export async function eventually(fn: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (await fn()) return true;
