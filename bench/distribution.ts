@@ -312,12 +312,35 @@ function record(key: string, v: number): void {
   samples.set(key, [...(samples.get(key) ?? []), v]);
 }
 
-async function timed(key: string, fn: () => Promise<void>): Promise<number> {
+/** CPU seconds (user + system, with waited-for children) of the processes `pids`. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields 14-17 of proc(5): utime stime cutime cstime (f[0] is field 3)
+    for (const i of [11, 12, 13, 14]) ticks += Number(f[i]);
+  }
+  return ticks / 100;
+}
+
+/** Time `fn`; with `cpuOf`, also record the CPU seconds those processes spent meanwhile. */
+async function timed(key: string, fn: () => Promise<void>, cpuOf?: number[]): Promise<number> {
+  const c0 = cpuOf !== undefined ? cpuSeconds(cpuOf) : 0;
   const t0 = now();
   await fn();
   const ms = now() - t0;
   record(key, ms);
+  if (cpuOf !== undefined) record(`cpu ${key}`, cpuSeconds(cpuOf) - c0);
   return ms;
+}
+
+/** The daemon's pid and, for dockerd, its managed containerd's. */
+function daemonPids(d: Daemon): number[] {
+  const pids = [d.proc.child.pid as number];
+  const ctr = join(d.dir, "exec", "containerd", "containerd.pid");
+  if (existsSync(ctr)) pids.push(Number(readFileSync(ctr, "utf8").trim()));
+  return pids;
 }
 
 function median(xs: number[]): number {
@@ -364,13 +387,13 @@ async function main(): Promise<void> {
       try {
         // Registry throughput: the same client, the same blobs, layers in parallel.
         for (const reg of rotate(regs, round)) {
-          const ms = await timed(`upload ${reg.name}`, () => Promise.all(seed.layers.map((l) => uploadBlob(reg, "seed/img", l))).then(() => undefined));
+          const ms = await timed(`upload ${reg.name}`, () => Promise.all(seed.layers.map((l) => uploadBlob(reg, "seed/img", l))).then(() => undefined), [reg.proc.child.pid as number]);
           record(`upload MB/s ${reg.name}`, mb / (ms / 1000));
           await uploadBlob(reg, "seed/img", seed.config);
           await putManifest(reg, "seed/img", "latest", seed);
         }
         for (const reg of rotate(regs, round)) {
-          const ms = await timed(`download ${reg.name}`, () => Promise.all(seed.layers.map((l) => downloadBlob(reg, "seed/img", l))).then(() => undefined));
+          const ms = await timed(`download ${reg.name}`, () => Promise.all(seed.layers.map((l) => downloadBlob(reg, "seed/img", l))).then(() => undefined), [reg.proc.child.pid as number]);
           record(`download MB/s ${reg.name}`, mb / (ms / 1000));
           const one = seed.layers[0] as Buffer;
           const ms1 = await timed(`download1 ${reg.name}`, () => downloadBlob(reg, "seed/img", one));
@@ -381,14 +404,14 @@ async function main(): Promise<void> {
         for (const [d, reg] of rotate(pairs, round)) {
           const ref = `127.0.0.1:${reg.port}/seed/img:latest`;
           await removeImage(d.sock, ref);
-          await timed(`pull ${d.name} <- ${reg.name}`, () => pullImage(d, ref));
+          await timed(`pull ${d.name} <- ${reg.name}`, () => pullImage(d, ref), daemonPids(d));
           await removeImage(d.sock, ref);
         }
         // Pushes of the loaded image to a fresh repository.
         for (const [d, reg] of rotate(pairs, round + 1)) {
           const ref = `127.0.0.1:${reg.port}/push/${d.name}:r${round}`;
           await tagImage(d, "bench/local:latest", ref);
-          await timed(`push ${d.name} -> ${reg.name}`, () => pushImage(d, ref));
+          await timed(`push ${d.name} -> ${reg.name}`, () => pushImage(d, ref), daemonPids(d));
           await removeImage(d.sock, ref);
         }
       } finally {
@@ -411,6 +434,16 @@ async function main(): Promise<void> {
     for (const d of ["dockerd", "berthd"]) {
       console.log(`| ${d} | ${fmtS(`pull ${d} <- docker-registry`)} | ${fmtS(`pull ${d} <- berth registry`)} | ${fmtS(`push ${d} -> docker-registry`)} | ${fmtS(`push ${d} -> berth registry`)} |`);
     }
+    const fmtC = (k: string): string => `${median(s(`cpu ${k}`)).toFixed(2)} s`;
+    console.log("\nCPU seconds (user + system) spent by the daemon (dockerd: with its containerd and helper processes) or the registry process, medians:\n");
+    console.log("| daemon | pull from docker-registry | pull from berth registry | push to docker-registry | push to berth registry |");
+    console.log("|---|---|---|---|---|");
+    for (const d of ["dockerd", "berthd"]) {
+      console.log(`| ${d} | ${fmtC(`pull ${d} <- docker-registry`)} | ${fmtC(`pull ${d} <- berth registry`)} | ${fmtC(`push ${d} -> docker-registry`)} | ${fmtC(`push ${d} -> berth registry`)} |`);
+    }
+    console.log("\n| registry | upload | download, layers in parallel |");
+    console.log("|---|---|---|");
+    for (const r of ["docker-registry", "berth registry"]) console.log(`| ${r} | ${fmtC(`upload ${r}`)} | ${fmtC(`download ${r}`)} |`);
     const ratio = (a: string, b: string): string => (median(s(a)) / median(s(b))).toFixed(2);
     console.log(`\npull, berth (berthd <- berth registry) / docker (dockerd <- docker-registry): ${ratio("pull berthd <- berth registry", "pull dockerd <- docker-registry")}x`);
     console.log(`push, berth / docker: ${ratio("push berthd -> berth registry", "push dockerd -> docker-registry")}x`);

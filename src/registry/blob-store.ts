@@ -132,7 +132,7 @@ export class BlobStore {
       },
     });
     try {
-      await pipeline(source, meter, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+      await pipeline(source, meter, createWriteStream(tmp, { flags: "wx", mode: 0o644, highWaterMark: 1 << 20 }));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
