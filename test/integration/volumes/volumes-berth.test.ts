@@ -25,7 +25,7 @@ test("berth volume create/ls/inspect/rm/prune: docker's output, filters, labels 
   const gen = (await d.berth(["volume", "create"])).stdout.trim();
   assert.match(gen, /^[0-9a-f]{64}$/);
   const ls = await d.berth(["volume", "ls"]);
-  assert.equal(ls.stdout, `DRIVER    VOLUME NAME\nlocal     ${gen}\nlocal     alpha\nlocal     beta\n`);
+  assert.equal(ls.stdout, `DRIVER    VOLUME NAME\n${[gen, "alpha", "beta"].sort().map((n) => `local     ${n}\n`).join("")}`);
   assert.equal((await d.berth(["volume", "ls", "-q", "-f", "label=team=a"])).stdout, "alpha\n");
   assert.equal((await d.berth(["volume", "ls", "-q", "-f", "name=bet"])).stdout, "beta\n");
   assert.equal((await d.berth(["volume", "ls", "--format", "{{.Name}} {{.Labels}} {{.Scope}}", "-f", "name=alpha"])).stdout, "alpha team=a local\n");
