@@ -2,10 +2,13 @@
  * Networks through berthd and the real docker CLI: network create/ls/inspect/connect/
  * disconnect/rm/prune, an `--internal` network that cannot reach the host's published
  * services, -P with EXPOSE, /etc files from --add-host/--dns/--dns-search, and after a
- * daemon crash the endpoints of a container that died meanwhile are released at start.
+ * daemon crash the endpoints of a container that died meanwhile are released at start; the
+ * daemon.json keys `bridge`, `iptables` and `default-address-pools`.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { spawnDaemon, startDaemon, httpCall } from "../daemon/daemon-helper.js";
 import { eventually, freePort, httpGet, leftovers, uniqueSubnet } from "./daemon-helpers.js";
@@ -152,5 +155,28 @@ test("after a daemon crash, endpoints of a container that died meanwhile are rel
   assert.equal(rm.status, 204, rm.body);
   process.kill(child.pid as number, "SIGTERM");
   await new Promise((r) => child.once("exit", r));
+  assert.deepEqual(leftovers(d.dataRoot, join(d.dir, "run")), []);
+});
+
+test("daemon.json: bridge none, iptables false, default-address-pools", { skip: isRoot ? false : "needs root" }, async (t) => {
+  const { prefix } = uniqueSubnet(6);
+  const pool = `${prefix}.0/24`;
+  const d = await startDaemon(t, { daemonJson: { bridge: "none", iptables: false, "default-address-pools": [{ base: pool, size: 26 }] } });
+  const ls = await d.docker(["network", "ls", "--format", "{{.Name}}"]);
+  assert.deepEqual(ls.stdout.trim().split("\n").sort(), ["host", "none"]);
+  // --pull never: the docker CLI pulls on any 404 of create, and the test resolves no outside name.
+  const noBridge = await d.docker(["run", "--rm", "--pull", "never", "busybox", "true"]);
+  assert.notEqual(noBridge.code, 0);
+  assert.match(noBridge.stderr, /network bridge not found/);
+  const made = await d.docker(["network", "create", `dp${pid}`]);
+  assert.equal(made.code, 0, made.stderr);
+  const sub = (await d.docker(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", `dp${pid}`])).stdout.trim();
+  assert.equal(sub, `${prefix}.0/26`, "the first /26 of the configured pool");
+  const run = await d.docker(["run", "--rm", "--network", `dp${pid}`, "busybox", "ip", "-o", "-4", "addr", "show", "eth0"]);
+  assert.match(run.stdout, new RegExp(`inet ${prefix.replace(/\./g, "\\.")}\\.2/26`));
+  const table = `berth_${createHash("sha256").update(d.dataRoot).digest("hex").slice(0, 8)}`;
+  assert.doesNotMatch(execFileSync("nft", ["list", "tables"], { encoding: "utf8" }), new RegExp(`table ip ${table}\\n`), "--iptables=false writes no table");
+  assert.equal((await d.docker(["network", "rm", `dp${pid}`])).code, 0);
+  await d.stop();
   assert.deepEqual(leftovers(d.dataRoot, join(d.dir, "run")), []);
 });
