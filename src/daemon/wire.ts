@@ -26,6 +26,7 @@ import { wireContainerFiles } from "./wire-files.js";
 import { RootfsMounts } from "../services/containers/rootfs-mounts.js";
 import type { DaemonConfig } from "./config.js";
 import { runDefaultsOf } from "./wire-run-defaults.js";
+import { ipcShmExtension } from "../services/containers/ipc-shm.js";
 import { openDaemonNetworks } from "./wire-networks.js";
 import { VolumeService } from "../services/volumes/volume-service.js";
 import { containerMounts } from "../services/volumes/container-mounts.js";
@@ -96,7 +97,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostDevices: () => listHostDevices(),
     runDefaults: runDefaultsOf(config),
     // Health last: its probes start once the network and the mounts are up.
-    extensions: [net.extension, volumeMounts, health],
+    extensions: [net.extension, volumeMounts, ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), health],
   });
   const ctrs = containers;
   // Containers that kept running through a daemon restart get their healthchecks back.

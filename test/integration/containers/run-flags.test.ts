@@ -128,15 +128,19 @@ test("run flags through berth and docker", async (t) => {
     const priv = await ok(d.berth(["run", "--rm", "busybox", "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid"]));
     assert.ok(!priv.includes(self("ipc")) && !priv.includes(self("pid")), priv);
     const donor = `donor-${process.pid}`;
-    await ok(d.docker(["run", "-d", "--name", donor, "--ipc", "shareable", "busybox", "sleep", "100"]));
+    const privDonor = `private-${process.pid}`;
+    await ok(d.docker(["run", "-d", "--name", donor, "--ipc", "shareable", "--shm-size", "8m", "busybox", "sh", "-c", "echo shared > /dev/shm/x; exec sleep 100"]));
+    await ok(d.berth(["run", "-d", "--name", privDonor, "busybox", "sleep", "100"]));
     try {
       const want = await ok(d.docker(["exec", donor, "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid"]));
       const got = await ok(d.docker(["run", "--rm", "--ipc", `container:${donor}`, "--pid", `container:${donor}`, "busybox", "sh", "-c",
-        "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; ps -o pid,args | grep -c '[s]leep 100'"]));
-      assert.equal(got, `${want}1\n`);
+        "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; ps -o pid,args | grep -c '[s]leep 100'; cat /dev/shm/x; df -k /dev/shm | tail -1"]));
+      assert.match(got, new RegExp(`^${want.replace(/[[\]]/g, "\\$&")}1\nshared\n\\S+\\s+8192\\s`), "the donor's namespaces and its /dev/shm tmpfs");
+      await refused(d, d.docker(["run", "--rm", "--ipc", `container:${privDonor}`, "busybox", "true"]), /non-shareable IPC \(hint: use IpcMode:shareable for the donor container\)/);
     } finally {
-      await d.docker(["rm", "-f", donor]);
+      await d.docker(["rm", "-f", donor, privDonor]);
     }
+    assert.ok(!readFileSync("/proc/self/mountinfo", "utf8").includes(`${d.dataRoot}/containers/`), "no shm tmpfs left mounted");
     await refused(d, d.docker(["run", "--rm", "--pid", "container:no-such-ctr", "busybox", "true"]), /No such container: no-such-ctr/);
     await refused(d, d.docker(["run", "--rm", "--ipc", "bogus", "busybox", "true"]), /invalid IPC mode: bogus/);
     await refused(d, d.berth(["run", "--rm", "--uts", "host", "-h", "x", "busybox", "true"]), /conflicting options: hostname and the UTS mode/);
