@@ -9,7 +9,7 @@ import { lstat, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import type { ContainerChange, ContainerPathStat } from "../../api/container-files.js";
-import { MNT_DETACH, MS_BIND, type Host } from "../../kernel/host.js";
+import { MNT_DETACH, MS_BIND, MS_RDONLY, type Host } from "../../kernel/host.js";
 import { BerthError, invalidArgument, notFound } from "../../shared/errors.js";
 import type { EventBus } from "../events/event-bus.js";
 import { extractArchive } from "./archive-extract.js";
@@ -108,7 +108,7 @@ export class ContainerArchive {
    * writes the volume's files. Returns the undo (reverse order).
    */
   private async bindMounts(rec: ContainerRecord, rootfs: string): Promise<() => Promise<void>> {
-    const list = (this.d.containers.inspect?.(rec.ID).Mounts ?? []) as Array<{ Type?: string; Source?: string; Destination?: string }>;
+    const list = (this.d.containers.inspect?.(rec.ID).Mounts ?? []) as Array<{ Type?: string; Source?: string; Destination?: string; RW?: boolean }>;
     const mounts = list.filter((m) => (m.Type === "volume" || m.Type === "bind") && typeof m.Source === "string" && m.Source !== "" && typeof m.Destination === "string")
       .sort((a, b) => (a.Destination as string).split("/").length - (b.Destination as string).split("/").length);
     const done: string[] = [];
@@ -127,7 +127,7 @@ export class ContainerArchive {
             await writeFile(target, "", { flag: "a" });
           }
         }
-        await this.d.host.mount(m.Source as string, target, "none", MS_BIND, "");
+        await this.d.host.mount(m.Source as string, target, "none", m.RW === false ? MS_BIND | MS_RDONLY : MS_BIND, "");
         done.push(target);
       }
     } catch (err) {
@@ -210,7 +210,11 @@ export class ContainerArchive {
         const u = resolveUser(user, passwd, group);
         chown = { uid: u.uid, gid: u.gid };
       }
-      await extractArchive(input, root, resolved, this.d.host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir === true, chown });
+      await extractArchive(input, root, resolved, this.d.host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir === true, chown }).catch((err: unknown) => {
+        // Only a read-only mount (a volume or bind mounted :ro) refuses writes this way.
+        if ((err as NodeJS.ErrnoException).code === "EROFS") throw new BerthError("permission-denied", "mounted volume is marked read-only", { cause: err });
+        throw err;
+      });
       this.publish(rec, "extract-to-dir");
     } finally {
       input.resume();
