@@ -95,6 +95,7 @@ test("prepare joins the networks in a namespace file, writes /etc files and patc
   assert.match(hosts, /^10\.0\.0\.5\tdb$/m);
   assert.match(hosts, new RegExp(`^10\\.77\\.0\\.10\\t${"a".repeat(12)}$`, "m"));
   assert.match(hosts, new RegExp(`^172\\.17\\.0\\.2\\t${"a".repeat(12)}$`, "m"));
+  assert.match(hosts, /^10\.77\.0\.10\twww$/m, "the network-scoped alias");
   const resolv = await readFile(a.paths.resolvConf, "utf8");
   assert.match(resolv, /^nameserver 10\.77\.0\.1$/m, "the first network's embedded DNS");
   assert.match(resolv, /ExtServers: \[10\.0\.0\.53\]/);
@@ -132,7 +133,7 @@ test("connect/disconnect of a running container and reconcile of dead ones", asy
   assert.match(await readFile(a.paths.resolvConf, "utf8"), /^nameserver 192\.0\.2\.53$/m);
   await x.connect("u1", "app", { aliases: ["late"] });
   assert.match(await readFile(a.paths.resolvConf, "utf8"), /^nameserver 172\.18\.0\.1$/m, "the first user network brings its DNS");
-  assert.match(await readFile(a.paths.hosts, "utf8"), /^172\.18\.0\.2\t/m);
+  assert.match(await readFile(a.paths.hosts, "utf8"), /^172\.18\.0\.2\tlate$/m);
   await assert.rejects(x.connect("u1", "app"), (e: unknown) => kindOf(e) === "conflict");
   await assert.rejects(x.connect("host", "app"), /connected to host network/);
   await x.disconnect("u1", "app");

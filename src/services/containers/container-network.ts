@@ -225,6 +225,7 @@ export class ContainerNetworks implements ContainerExtension {
     await this.netns().create(nsPath);
     const ports = portBindings(hc, rec.Config.ExposedPorts ?? undefined);
     const ips: string[] = [];
+    const aliases: Array<{ ip: string; aliases: string[] }> = [];
     let portsPlaced = false;
     try {
       for (const e of cfg.endpoints) {
@@ -241,13 +242,14 @@ export class ContainerNetworks implements ContainerExtension {
         });
         if (withPorts) portsPlaced = true;
         if (info.ipAddress !== "") ips.push(info.ipAddress);
+        if (info.ipAddress !== "" && info.aliases.length > 0) aliases.push({ ip: info.ipAddress, aliases: info.aliases });
       }
       const first = cfg.endpoints[0];
       const resolv = first !== undefined && this.nets.get(first.networkId).driver !== "null"
         ? this.nets.resolvConf(first.networkId, { dns: dns.dns, dnsSearch: dns.dnsSearch, dnsOptions: dns.dnsOptions })
         : this.nets.resolvConf("bridge", { dns: dns.dns, dnsSearch: dns.dnsSearch, dnsOptions: dns.dnsOptions });
       await Promise.all([
-        writeFile(paths.hosts, buildHostsFile({ hostname, domainname, ips, extraHosts: extra })),
+        writeFile(paths.hosts, hostsText({ hostname, domainname, ips, extraHosts: extra }, aliases)),
         writeFile(paths.resolvConf, resolv),
         writeFile(paths.hostname, buildHostnameFile(hostname)),
       ]);
@@ -348,9 +350,11 @@ export class ContainerNetworks implements ContainerExtension {
   }
 
   private async rewriteHosts(rec: ContainerRecord): Promise<void> {
-    const ips = this.live(rec.ID).map((l) => l.ep.ip).filter((ip) => ip !== "");
+    const live = this.live(rec.ID).filter((l) => l.ep.ip !== "");
     const extra = extraHosts((rec.HostConfig as Record<string, unknown>).ExtraHosts, this.defaultGateway());
-    await writeFile(rec.HostsPath, buildHostsFile({ hostname: rec.Config.Hostname ?? rec.ID.slice(0, 12), domainname: rec.Config.Domainname ?? "", ips, extraHosts: extra }));
+    const text = hostsText({ hostname: rec.Config.Hostname ?? rec.ID.slice(0, 12), domainname: rec.Config.Domainname ?? "", ips: live.map((l) => l.ep.ip), extraHosts: extra },
+      live.filter((l) => l.ep.aliases.length > 0).map((l) => ({ ip: l.ep.ip, aliases: l.ep.aliases })));
+    await writeFile(rec.HostsPath, text);
   }
 
   // ------------------------------------------------------------------ reconcile
@@ -486,6 +490,11 @@ export class ContainerNetworks implements ContainerExtension {
     }
     out.Ports = ports;
   }
+}
+
+/** Docker's hosts file, then one line per address with the network-scoped aliases of that endpoint. */
+function hostsText(o: Parameters<typeof buildHostsFile>[0], aliases: ReadonlyArray<{ ip: string; aliases: readonly string[] }>): string {
+  return buildHostsFile(o) + aliases.map((a) => `${a.ip}\t${a.aliases.join(" ")}\n`).join("");
 }
 
 function setNetns(spec: Parameters<SpecPatch>[0], path: string): void {
