@@ -3,8 +3,8 @@
  * from Debian's `attr`, util-linux `mount`/`umount`. Batches run one process per batch
  * (setfattr --restore) or one shell per batch, not one process per file.
  */
-import { spawn } from "node:child_process";
 import { KernelError } from "../shared/errors.js";
+import { runCommand } from "./command-runner.js";
 import {
   MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MNT_DETACH,
   S_IFBLK, S_IFCHR, S_IFIFO, type Host, type NodeSpec, type XattrSpec,
@@ -17,16 +17,10 @@ interface RunResult {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], input?: string, cwd?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "ignore", "pipe"], cwd });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input ?? "");
-  });
+// On the command shells (command-runner.ts): a Node spawn per mount costs the daemon a fork.
+async function run(cmd: string, args: string[], input?: string, cwd?: string): Promise<RunResult> {
+  const r = await runCommand(cmd, args, { input, cwd });
+  return { code: r.code, stderr: r.stderr.toString("utf8").trim() };
 }
 
 async function check(op: string, path: string | undefined, p: Promise<RunResult>): Promise<void> {
@@ -40,16 +34,9 @@ async function check(op: string, path: string | undefined, p: Promise<RunResult>
   if (r.code !== 0) throw new KernelError(op, -1, "EIO", path, r.stderr || `exit status ${r.code}`);
 }
 
-function runOut(cmd: string, args: string[]): Promise<RunResult & { stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stderr: stderr.trim(), stdout }));
-  });
+async function runOut(cmd: string, args: string[]): Promise<RunResult & { stdout: string }> {
+  const r = await runCommand(cmd, args);
+  return { code: r.code, stderr: r.stderr.toString("utf8").trim(), stdout: r.stdout.toString("utf8") };
 }
 
 // getfattr escapes unprintable bytes (and backslash) as \ooo in paths and values.

@@ -2,8 +2,8 @@
  * The real `NetKernel`: iproute2 (`ip -batch -`, run through `nsenter --net=` for another
  * namespace), `nft -f -`, /proc/sys, and Node sockets for port reservations.
  */
-import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
+import { runCommand } from "../command-runner.js";
 import { createServer, type Server } from "node:net";
 import { createSocket, type Socket } from "node:dgram";
 import { KernelError } from "../../shared/errors.js";
@@ -12,22 +12,18 @@ import { netnsPath } from "./net-kernel.js";
 
 const SYSCTL_RE = /^[a-z0-9_]+(\/[A-Za-z0-9_.-]+)+$/;
 
-function run(cmd: string, args: readonly string[], input: string, op: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e: NodeJS.ErrnoException) => reject(new KernelError(op, e.errno ?? 0, e.code ?? "EIO", cmd, e.message)));
-    child.on("close", (code, signal) => {
-      if (code === 0) return resolve(Buffer.concat(out).toString("utf8"));
-      const detail = Buffer.concat(err).toString("utf8").trim().split("\n").slice(0, 6).join("; ");
-      reject(new KernelError(op, 0, "EIO", undefined, detail || `exited with ${code ?? signal}`));
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
-  });
+// On the command shells (command-runner.ts): a Node spawn per call costs the daemon a fork.
+async function run(cmd: string, args: readonly string[], input: string, op: string): Promise<string> {
+  let r;
+  try {
+    r = await runCommand(cmd, args, { input });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new KernelError(op, err.errno ?? 0, err.code ?? "EIO", cmd, err.message);
+  }
+  if (r.code === 0) return r.stdout.toString("utf8");
+  const detail = r.stderr.toString("utf8").trim().split("\n").slice(0, 6).join("; ");
+  throw new KernelError(op, 0, "EIO", undefined, detail || `exited with ${r.code}`);
 }
 
 /** Render one argv as an `ip -batch` line; names are validated by callers, quote the rest. */

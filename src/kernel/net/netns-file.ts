@@ -4,13 +4,10 @@
  * bind-mounts it on the file, so it lives without any process in it until the file is
  * unmounted. The container's process then joins it by path.
  */
-import { execFile } from "node:child_process";
 import { mkdir, open, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { promisify } from "node:util";
 import { BerthError } from "../../shared/errors.js";
-
-const execFileP = promisify(execFile);
+import { runChecked, runCommand } from "../command-runner.js";
 
 /** Create a new, empty network namespace bound at `path` (replacing a stale one). */
 export async function createNetnsFile(path: string): Promise<void> {
@@ -19,7 +16,7 @@ export async function createNetnsFile(path: string): Promise<void> {
   const fh = await open(path, "wx", 0o600);
   await fh.close();
   try {
-    await execFileP("unshare", [`--net=${path}`, "true"]);
+    await runChecked("unshare", [`--net=${path}`, "true"]);
   } catch (err) {
     await rm(path, { force: true });
     const e = err as { stderr?: string; message: string };
@@ -30,6 +27,6 @@ export async function createNetnsFile(path: string): Promise<void> {
 /** Unmount and delete a namespace file; a missing or already unmounted file is fine. */
 export async function removeNetnsFile(path: string): Promise<void> {
   // MNT_DETACH: a namespace file still open elsewhere must not make the stop fail.
-  await execFileP("umount", ["-l", path]).catch(() => undefined);
+  await runCommand("umount", ["-l", path]).catch(() => undefined);
   await rm(path, { force: true });
 }

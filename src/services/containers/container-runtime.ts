@@ -15,6 +15,7 @@ import { Runtime } from "../../runtime/runtime.js";
 import { detectCgroupLayout, openCgroupManager, type CgroupLayout, type CgroupStats, type LinuxResources } from "../../runtime/cgroups/index.js";
 import type { Process } from "../../runtime/spec/types.js";
 import { BerthError } from "../../shared/errors.js";
+import { runChecked } from "../../kernel/command-runner.js";
 
 const execFileP = promisify(execFile);
 
@@ -104,7 +105,7 @@ async function makeFifos(dir: string, prefix: string, io: TaskIo): Promise<Fifos
       // not there
     }
   }
-  await execFileP("mkfifo", ["-m", "600", ...wanted]);
+  await runChecked("mkfifo", ["-m", "600", ...wanted]);
   const opened: number[] = [];
   try {
     const out = (p: string) => {
