@@ -162,6 +162,7 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
       const src = d.containers()?.get(container);
       if (src === undefined) throw invalidArgument(`No such container: ${container}`);
       for (const m of mountPointsOf(src)) {
+        if (m.TmpfsMap === true) continue;
         fromMounts.push({ ...m, RW: m.RW && modeReadWrite(mode), CopyData: false, CreateSource: false });
       }
     }
@@ -263,11 +264,11 @@ export function containerMounts(d: ContainerMountsDeps): ContainerExtension {
     },
 
     inspect(rec: ContainerRecord, out: ContainerInspect) {
-      out.Mounts = mountPointsOf(rec).map(mountPointView);
+      out.Mounts = mountPointsOf(rec).filter((m) => m.TmpfsMap !== true).map(mountPointView);
     },
 
     summary(rec: ContainerRecord, out: ContainerSummary) {
-      out.Mounts = mountPointsOf(rec).map(mountPointView);
+      out.Mounts = mountPointsOf(rec).filter((m) => m.TmpfsMap !== true).map(mountPointView);
     },
   };
 }

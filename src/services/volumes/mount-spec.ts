@@ -31,6 +31,11 @@ export interface PlannedMount {
   CreateSource: boolean;
   /** bind: MS_BIND without MS_REC. */
   NonRecursive: boolean;
+  /**
+   * From `HostConfig.Tmpfs`: dockerd keeps these out of the container's mount points, so
+   * they are not in inspect's `Mounts` and not passed on by `--volumes-from`.
+   */
+  TmpfsMap?: boolean;
   /** volume from `--mount`: options for a volume created by this mount. */
   VolumeLabels?: Record<string, string>;
   VolumeDriverOpts?: Record<string, string>;
@@ -220,7 +225,7 @@ export function parseTmpfs(dest: string, options: string): PlannedMount {
   }
   return {
     Type: "tmpfs", Destination: target, Source: "", Name: "", RW: !opts.includes("ro"), Mode: "", Propagation: "",
-    CopyData: false, Data: opts.join(","), CreateSource: false, NonRecursive: false,
+    CopyData: false, Data: opts.join(","), CreateSource: false, NonRecursive: false, TmpfsMap: true,
   };
 }
 
