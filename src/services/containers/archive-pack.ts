@@ -71,9 +71,15 @@ export function packPath(hostPath: string, rebase: string, skipContentOf: Readon
         return;
       }
       if (st.nlink > 1) inodes.set(key, name);
+      if (st.size === 0) {
+        // Kernel files (procfs, sysfs) report 0 and still have content: archived as they were stat'ed.
+        await entry({ ...base, name, type: "file", size: 0 }, Buffer.alloc(0));
+        return;
+      }
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry({ ...base, name, type: "file", size: st.size }, (err) => (err ? reject(err) : resolve()));
-        createReadStream(abs).on("error", reject).pipe(sink as unknown as NodeJS.WritableStream);
+        // A file that grew since the stat is cut at the stat's size, so the header stays true.
+        createReadStream(abs, { start: 0, end: st.size - 1 }).on("error", reject).pipe(sink as unknown as NodeJS.WritableStream);
       });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       await entry({

@@ -8,7 +8,7 @@
 import { lstat, readlink } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { join } from "node:path";
-import { invalidArgument } from "../../shared/errors.js";
+import { invalidArgument, notFound } from "../../shared/errors.js";
 
 const MAX_LINKS = 255;
 
@@ -51,7 +51,10 @@ export async function resolveInRoot(root: string, path: string, followFinal = tr
       continue;
     }
     if (++links > MAX_LINKS) throw invalidArgument(`resolve path "${path}": too many levels of symbolic links`);
-    const target = await readlink(host);
+    // A link the daemon cannot read from its own namespaces (/proc/self of a running container).
+    const target = await readlink(host).catch((err: unknown) => {
+      throw notFound(`resolve path "${path}": cannot read the symbolic link "/${[...done, part].join("/")}"`, err);
+    });
     // An absolute target starts again at the container's root; a relative one at the link's directory.
     if (target.startsWith("/")) done.length = 0;
     todo.unshift(...components(target));

@@ -5,11 +5,11 @@
  * is mounted for the operation and unmounted after (counted mounts, so a start or exit
  * meanwhile is safe). Paths are resolved inside the container's root (archive-path.ts).
  */
-import { lstat, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import type { ContainerChange, ContainerPathStat } from "../../api/container-files.js";
-import type { Host } from "../../kernel/host.js";
+import { MNT_DETACH, MS_BIND, MS_RDONLY, type Host } from "../../kernel/host.js";
 import { BerthError, invalidArgument, notFound } from "../../shared/errors.js";
 import type { EventBus } from "../events/event-bus.js";
 import { extractArchive } from "./archive-extract.js";
@@ -22,8 +22,11 @@ import { resolveUser } from "./user.js";
 
 /** Dependencies of `ContainerArchive`. */
 export interface ContainerArchiveDeps {
-  /** Find a container ("No such container: x" when absent); ContainerService satisfies it. */
-  containers: { get(ref: string): ContainerRecord };
+  /**
+   * Find a container ("No such container: x" when absent) and, for a stopped one, the
+   * mounts its inspect view lists (volumes and binds); ContainerService satisfies it.
+   */
+  containers: { get(ref: string): ContainerRecord; inspect?(ref: string): { Mounts: unknown[] } };
   /** The file layout of a container. */
   paths(id: string): ContainerPaths;
   mounts: RootfsMounts;
@@ -90,7 +93,48 @@ export class ContainerArchive {
       const procRoot = `/proc/${pid}/root`;
       if (await lstat(procRoot).then(() => true, () => false)) return { root: procRoot, release };
     }
-    return { root: rootfs, release };
+    try {
+      const unbind = await this.bindMounts(rec, rootfs);
+      return { root: rootfs, release: async () => { await unbind(); await release(); } };
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  /**
+   * A stopped container's volumes and bind mounts, bound at their destinations in the
+   * mounted rootfs for the operation (as docker mounts them for cp), so a copy sees and
+   * writes the volume's files. Returns the undo (reverse order).
+   */
+  private async bindMounts(rec: ContainerRecord, rootfs: string): Promise<() => Promise<void>> {
+    const list = (this.d.containers.inspect?.(rec.ID).Mounts ?? []) as Array<{ Type?: string; Source?: string; Destination?: string; RW?: boolean }>;
+    const mounts = list.filter((m) => (m.Type === "volume" || m.Type === "bind") && typeof m.Source === "string" && m.Source !== "" && typeof m.Destination === "string")
+      .sort((a, b) => (a.Destination as string).split("/").length - (b.Destination as string).split("/").length);
+    const done: string[] = [];
+    const undo = async () => {
+      for (const target of done.reverse()) await this.d.host.umount(target, MNT_DETACH).catch(() => undefined);
+    };
+    try {
+      for (const m of mounts) {
+        const source = await stat(m.Source as string).catch(() => undefined);
+        if (source === undefined) continue;
+        const target = hostPathOf(rootfs, await resolveInRoot(rootfs, m.Destination as string));
+        if ((await lstat(target).catch(() => undefined)) === undefined) {
+          if (source.isDirectory()) await mkdir(target, { recursive: true, mode: 0o755 });
+          else {
+            await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+            await writeFile(target, "", { flag: "a" });
+          }
+        }
+        await this.d.host.mount(m.Source as string, target, "none", m.RW === false ? MS_BIND | MS_RDONLY : MS_BIND, "");
+        done.push(target);
+      }
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+    return undo;
   }
 
   /** moby's ResolvePath + StatPath: the stat of `path` (its last symlink not followed). */
@@ -166,7 +210,11 @@ export class ContainerArchive {
         const u = resolveUser(user, passwd, group);
         chown = { uid: u.uid, gid: u.gid };
       }
-      await extractArchive(input, root, resolved, this.d.host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir === true, chown });
+      await extractArchive(input, root, resolved, this.d.host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir === true, chown }).catch((err: unknown) => {
+        // Only a read-only mount (a volume or bind mounted :ro) refuses writes this way.
+        if ((err as NodeJS.ErrnoException).code === "EROFS") throw new BerthError("permission-denied", "mounted volume is marked read-only", { cause: err });
+        throw err;
+      });
       this.publish(rec, "extract-to-dir");
     } finally {
       input.resume();

@@ -174,6 +174,39 @@ test("cp: a stopped container, symlinks resolved inside the container root, -L, 
   const both = await d.berth(["cp", join(local, "a"), join(local, "b")]);
   assert.match(both.stderr, /must specify at least one container source/);
   assert.equal((await readdir(local)).includes("nope"), false);
+  // A stopped container's volumes and binds are part of what cp sees and writes.
+  const bound = join(local, "bound");
+  await mkdir(bound);
+  await writeFile(join(bound, "from-host"), "bound file\n");
+  const vol = `cpvol-${process.pid}`;
+  const withVol = await d.docker(["create", "--name", `vol-${process.pid}`, "-v", `${vol}:/vol`, "-v", `${bound}:/bound`, "busybox", "true"]);
+  assert.equal(withVol.code, 0, withVol.stderr);
+  assert.equal((await d.docker(["cp", join(local, "new.txt"), `vol-${process.pid}:/vol/`])).code, 0);
+  const fromBind = await d.berth(["cp", `vol-${process.pid}:/bound/from-host`, "-"]);
+  assert.equal((await runCommand("tar", ["xOf", "-"], { input: fromBind.stdoutBuf })).stdout, "bound file\n", fromBind.stderr);
+  assert.equal((await d.berth(["cp", join(local, "new.txt"), `vol-${process.pid}:/bound/`])).code, 0);
+  assert.equal(await readFile(join(bound, "new.txt"), "utf8"), "written\n");
+  const inVol = await d.docker(["run", "--rm", "-v", `${vol}:/vol`, "busybox", "cat", "/vol/new.txt"]);
+  assert.equal(inVol.stdout, "written\n", inVol.stderr);
+  let binds = true;
+  for (let i = 0; i < 40 && binds; i++) {
+    binds = (await readFile("/proc/self/mountinfo", "utf8")).includes(join(d.dataRoot, "containers"));
+    if (binds) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(binds, false, "the volume binds and the rootfs are unmounted after the copies");
+
+  const roVol = await d.docker(["create", "--name", `rovol-${process.pid}`, "-v", `${vol}:/ro:ro`, "busybox", "true"]);
+  assert.equal(roVol.code, 0, roVol.stderr);
+  const roVolCp = await d.berth(["cp", join(local, "new.txt"), `rovol-${process.pid}:/ro/again.txt`]);
+  assert.equal(roVolCp.stderr, "Error response from daemon: mounted volume is marked read-only\n");
+  assert.equal((await d.docker(["run", "--rm", "-v", `${vol}:/vol`, "busybox", "ls", "/vol"])).stdout, "new.txt\n");
+
+  const ro = await d.docker(["create", "--read-only", "--name", `ro-${process.pid}`, "busybox", "true"]);
+  assert.equal(ro.code, 0, ro.stderr);
+  const roCp = await d.docker(["cp", join(local, "new.txt"), `ro-${process.pid}:/tmp/`]);
+  assert.equal(roCp.code, 1);
+  assert.match(roCp.stderr, /container rootfs is marked read-only/);
+  assert.equal((await d.berth(["cp", `ro-${process.pid}:/tmp/new.txt`, "-"])).code, 1, "nothing was written");
   const tarless = await d.docker(["cp", "-", `${ctr}:/tmp`], "this is not a tar archive, just some bytes that are long enough to look at".repeat(20));
   assert.notEqual(tarless.code, 0);
 });
