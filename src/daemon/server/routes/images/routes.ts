@@ -1,6 +1,9 @@
 /** The /images endpoints: parse the request, call the backend, encode Docker's response. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { decodeRegistryAuth, errorMessage, type AuthConfig, type JsonMessage } from "../../../../distribution/index.js";
+// The modules themselves, not the package index: the index loads the whole registry client at daemon start.
+import { decodeRegistryAuth } from "../../../../distribution/credentials.js";
+import { errorMessage } from "../../../../distribution/progress.js";
+import type { AuthConfig, JsonMessage } from "../../../../distribution/index.js";
 import { invalidArgument, notImplemented } from "../../../../shared/errors.js";
 import type { Route } from "../../router.js";
 import { boolParam, filtersParam, readJsonBody, sendJson, startJsonStream } from "../../http-util.js";
