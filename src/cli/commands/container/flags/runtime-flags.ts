@@ -188,7 +188,12 @@ export const runtimeFlags = flagGroup<RuntimeFlags>({
       .option("--log-driver <driver>", "logging driver for the container")
       .option("--log-opt <opt>", "log driver options", collect, []);
   },
-  apply(f: RuntimeFlags, body: CreateBodyDraft): void {
+  apply(flags: RuntimeFlags, body: CreateBodyDraft): void {
+    // Callers that build flags by hand (tests, other commands) may leave the lists out.
+    const f: RuntimeFlags = {
+      ...flags, ulimit: flags.ulimit ?? [], device: flags.device ?? [], groupAdd: flags.groupAdd ?? [], sysctl: flags.sysctl ?? [],
+      securityOpt: flags.securityOpt ?? [], logOpt: flags.logOpt ?? [],
+    };
     const hc = body.HostConfig;
     if (f.init === true) hc.Init = true;
     if (f.stopSignal !== undefined) body.StopSignal = f.stopSignal;
