@@ -1,8 +1,9 @@
 /** stats through the Engine API, berth and the docker CLI, from the container's real cgroup counters. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { request } from "node:http";
-import { httpCall, startDaemon } from "../daemon/daemon-helper.js";
+import { CLI_MAIN, httpCall, startDaemon, type TestDaemon } from "../daemon/daemon-helper.js";
 
 interface Sample {
   read: string;
@@ -139,4 +140,53 @@ test("docker stats and berth stats: columns, CPU % of a busy container, --all, -
   assert.equal(badFormat.code, 1);
   assert.match(badFormat.stderr, /template parsing error/);
   assert.doesNotMatch(badFormat.stderr, /\n\s+at /, "no stack trace");
+});
+
+/**
+ * Run a streaming stats command until `done(output)` holds (or 30 s), then signal it
+ * (the docker CLI ignores a single SIGINT while its stats loop runs: it gets SIGKILL).
+ */
+function watchStats(cmd: string, args: string[], env: NodeJS.ProcessEnv, done: (out: string) => boolean, signal: NodeJS.Signals = "SIGINT"): Promise<{ out: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let stopped = false;
+    const stop = () => {
+      if (stopped || child.pid === undefined) return;
+      stopped = true;
+      process.kill(child.pid, signal);
+    };
+    const timer = setTimeout(stop, 30_000);
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (done(out)) stop();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ out, code });
+    });
+  });
+}
+
+test("streaming stats: berth redraws every second and follows a container started meanwhile; docker stats streams", async (t) => {
+  const d: TestDaemon = await startDaemon(t);
+  const a = `sa${process.pid}`;
+  const b = `sc${process.pid}`;
+  assert.equal((await d.berth(["run", "-d", "--name", a, "busybox", "sleep", "1000"])).code, 0);
+  let started = false;
+  const berth = await watchStats(process.execPath, [CLI_MAIN, "-H", d.host, "stats", "--format", "{{.Name}} {{.PIDs}}"], {}, (out) => {
+    if (!started && out.includes(`${a} 1`)) {
+      started = true;
+      void d.berth(["run", "-d", "--name", b, "busybox", "sleep", "1000"]);
+    }
+    return out.includes(`${b} 1`);
+  });
+  assert.equal(berth.code, 0, "berth stats ends cleanly on SIGINT");
+  const frames = berth.out.split("\x1b[2J\x1b[H").filter((f) => f !== "");
+  assert.ok(frames.length >= 2, `several frames: ${JSON.stringify(berth.out)}`);
+  assert.match(frames.at(-1) ?? "", new RegExp(`^${a} 1\n${b} 1\n$|^${b} 1\n${a} 1\n$`), "the last frame has both containers");
+  const docker = await watchStats("docker", ["stats", "--format", "{{.Name}} {{.PIDs}}", a], { DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` },
+    (out) => out.split(`${a} 1`).length > 2, "SIGKILL");
+  assert.ok(docker.out.split(`${a} 1`).length > 2, `docker stats printed several samples: ${JSON.stringify(docker.out)}`);
 });
