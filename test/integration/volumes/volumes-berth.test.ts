@@ -106,6 +106,13 @@ test("berth: local driver options (tmpfs and bind-style) are mounted while used;
   const esc = await d.berth(["run", "--rm", "-v", "mine:/escape/x", "volimg:1", "ls", "/escape/x"]);
   assert.equal(esc.stdout, "seed.txt\n", esc.stderr);
   assert.deepEqual(await readdir(outside), [], "nothing was created through the image's symlink on the host");
+  // --volumes-from, --mount and --tmpfs through berth's own flags.
+  const from = await d.berth(["run", "--rm", "--volumes-from", "vi:ro", "--mount", "type=tmpfs,dst=/t,tmpfs-size=64k", "--tmpfs", "/u:size=128k",
+    "busybox", "sh", "-c", "cat /data/more; touch /data/x 2>/dev/null || echo ro; df -k /t /u | tail -2 | awk '{print $2}'"]);
+  assert.equal(from.stdout, "more\nro\n64\n128\n", from.stderr);
+  const badMount = await d.berth(["create", "--mount", "type=bind,dst=/x,colour=red", "busybox"]);
+  assert.notEqual(badMount.code, 0);
+  assert.match(badMount.stderr, /invalid argument "type=bind,dst=\/x,colour=red" for "--mount" flag: unexpected key 'colour' in 'colour=red'/);
   assert.equal((await d.berth(["rm", "-v", "vi"])).code, 0);
   assert.deepEqual((await d.berth(["volume", "ls", "-q"])).stdout, "mine\nsmall\n", "rm -v removed the anonymous volume only");
 });
