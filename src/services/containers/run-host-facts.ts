@@ -28,6 +28,8 @@ export interface RunHostFacts {
   blkioWeight: boolean;
   /** The host's cgroups are v2 only (Docker's default cgroupns is then private). */
   cgroup2: boolean;
+  /** Swap can be limited (v1: memory.memsw.* exists, i.e. swap accounting is on). @default true */
+  swapLimit?: boolean;
 }
 
 /** `/proc/self/limits` row titles → docker's ulimit names (go-units). */
@@ -75,6 +77,7 @@ export function readRunHostFacts(capabilities: readonly string[]): RunHostFacts 
     mems: read("/sys/devices/system/node/online", "0"),
     blkioWeight,
     cgroup2,
+    swapLimit: cgroup2 || existsSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"),
   };
 }
 

@@ -67,6 +67,10 @@ test("resources, ulimits, oom score, groups, sysctls and security options", () =
   // /dev/null is a default device: its rule stays rwm as under Docker, with no deny added.
   assert.deepEqual(s.linux?.resources?.devices?.slice(1), [{ allow: true, type: "c", major: 1, minor: 3, access: "r" }]);
   assert.throws(() => apply({ GroupAdd: ["nosuch"] }), /Unable to find group nosuch/);
+  const unlimited = spec();
+  (unlimited.linux as { resources: Record<string, unknown> }).resources.memory = { limit: 1 << 26, swap: -1 };
+  applyRunOptions(unlimited, { ID, HostConfig: { Memory: 1 << 26, MemorySwap: -1 } } as unknown as ContainerRecord, {});
+  assert.deepEqual(unlimited.linux?.resources?.memory, { limit: 1 << 26 }, "swap -1 is left unwritten");
   const custom = apply({ SecurityOpt: [`seccomp=${JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }] })}`] });
   assert.equal(custom.linux?.seccomp?.defaultAction, "SCMP_ACT_ALLOW");
   assert.deepEqual(custom.linux?.seccomp?.syscalls?.map((r) => r.names), [["mkdir"]]);

@@ -140,6 +140,8 @@ export function applyRunOptions(spec: MutableSpec, rec: ContainerRecord, inp: Ru
 
   // Resources beyond what buildSpec sets.
   const mem = (resources.memory ??= {});
+  // Unlimited swap is what a new cgroup has: writing nothing also works without swap accounting.
+  if (mem.swap === -1 && (mem.limit ?? 0) > 0) delete mem.swap;
   if ((hc.MemoryReservation ?? 0) > 0) mem.reservation = hc.MemoryReservation as number;
   if (hc.OomKillDisable === true) mem.disableOOMKiller = true;
   if (Object.keys(mem).length === 0) delete resources.memory;

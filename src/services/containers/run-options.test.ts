@@ -79,9 +79,13 @@ test("accepted values, dockerd's defaults and warnings", () => {
   assert.equal(hc.BlkioWeight, 0);
   assert.equal(hc.IpcMode, "private");
   assert.equal(hc.CgroupnsMode, "host");
-  const v2: HostConfig = {};
-  check(v2, {}, { ...host, cgroup2: true, blkioWeight: true });
+  const v2: HostConfig = { Memory: 64 << 20, OomKillDisable: true };
+  assert.deepEqual(check(v2, {}, { ...host, cgroup2: true, blkioWeight: true }), ["Your kernel does not support OomKillDisable. OomKillDisable discarded."]);
   assert.equal(v2.CgroupnsMode, "private");
+  assert.equal(v2.OomKillDisable, false);
+  const noSwap: HostConfig = { Memory: 64 << 20 };
+  assert.deepEqual(check(noSwap, {}, { ...host, swapLimit: false }), ["Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap."]);
+  assert.equal(noSwap.MemorySwap, -1);
   assert.deepEqual(check({ OomKillDisable: true }), ["OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources."]);
   assert.deepEqual(check({ Ulimits: [{ Name: "nofile", Soft: 10, Hard: 5000 }] }, {}, { ...host, capabilities: ["CAP_SYS_RESOURCE"] }), []);
 });

@@ -223,12 +223,22 @@ export function validateRunOptions(body: ContainerCreateBody, hc: HostConfig, ho
   const mem = hc.Memory ?? 0;
   const swap = hc.MemorySwap ?? 0;
   if (swap < -1) throw invalidArgument(`invalid memory swap ${swap}: use -1 for unlimited swap`);
+  if (mem > 0 && swap !== -1 && host.swapLimit === false) {
+    // moby: without swap accounting the memory is limited and swap left alone.
+    warnings.push("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.");
+    hc.MemorySwap = -1;
+  }
   if (mem > 0 && swap > 0 && swap < mem) throw invalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage");
   if (mem === 0 && swap > 0) throw invalidArgument("You should always set the Memory limit when using Memoryswap limit, see usage");
   const res = hc.MemoryReservation ?? 0;
   if (res < 0) throw invalidArgument(`invalid memory reservation ${res}: must not be negative`);
   if (res > 0 && res < MIN_MEMORY) throw invalidArgument("Minimum memory reservation allowed is 6MB");
   if (mem > 0 && res > 0 && mem < res) throw invalidArgument("Minimum memory limit can not be less than memory reservation limit, see usage");
+  if (hc.OomKillDisable === true && host.cgroup2) {
+    // cgroup v2 has no switch for the OOM killer (moby: sysInfo.OomKillDisable is false there).
+    warnings.push("Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+    hc.OomKillDisable = false;
+  }
   if (hc.OomKillDisable === true && mem === 0) {
     warnings.push("OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.");
   }
