@@ -97,7 +97,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     hostDevices: () => listHostDevices(),
     runDefaults: runDefaultsOf(config),
     // Health last: its probes start once the network and the mounts are up.
-    extensions: [net.extension, volumeMounts, ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), health],
+    // Volumes after ipc/shm: a user mount on /dev/shm replaces the shm bind, as with dockerd.
+    extensions: [net.extension, ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), volumeMounts, health],
   });
   const ctrs = containers;
   // Containers that kept running through a daemon restart get their healthchecks back.
