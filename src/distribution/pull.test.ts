@@ -130,6 +130,32 @@ test("a corrupted blob extracted while downloading still fails the pull and is n
   assert.equal(sink.committed.length, 0);
 });
 
+test("the pull holds its blobs from cleanup until the image is committed, and releases them on failure", async (t) => {
+  const { reg, sink } = await setup(t);
+  const img = addImage(reg, "app", "latest", ["one", "two"]);
+  const events: string[] = [];
+  sink.hold = (digests) => {
+    events.push(`hold ${digests.length}`);
+    assert.deepEqual(digests, [img.config, ...img.layers]);
+    return () => events.push("release");
+  };
+  const commit = sink.commitImage.bind(sink);
+  sink.commitImage = async (image) => {
+    events.push("commit");
+    return commit(image);
+  };
+  const client = new RegistryClient({ domain: reg.domain });
+  await pull({ client, ref: { domain: reg.domain, path: "app" }, sink });
+  assert.deepEqual(events, ["hold 3", "commit", "release"]);
+
+  events.length = 0;
+  reg.opts.corrupt = new Set([img.layers[1]!]);
+  await sink.content.delete(img.layers[1]!);
+  sink.hasLayer = async () => false;
+  await assert.rejects(pull({ client, ref: { domain: reg.domain, path: "app" }, sink }));
+  assert.deepEqual(events, ["hold 3", "release"]);
+});
+
 test("a blob whose Content-Length differs from its descriptor is rejected", async (t) => {
   const { reg, content, sink } = await setup(t);
   const img = addImage(reg, "app", "latest", ["only layer"]);
@@ -298,9 +324,11 @@ test("layers download concurrently, at most three at a time", async (t) => {
   const ac = new AbortController();
   const msgs: JsonMessage[] = [];
   const p = pull({ client, ref: { domain: reg.domain, path: "wide" }, sink, signal: ac.signal, progress: (m) => msgs.push(m) });
-  await new Promise((r) => setTimeout(r, 300));
-  const started = reg.log.filter((l) => l.startsWith("GET ") && img.layers.some((d) => l.endsWith(d)));
-  assert.equal(started.length, 3);
+  const started = (): string[] => reg.log.filter((l) => l.startsWith("GET ") && img.layers.some((d) => l.endsWith(d)));
+  // Wait for three (the machine may be slow), then give a fourth the chance to start.
+  for (const deadline = Date.now() + 10_000; started().length < 3 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(started().length, 3);
   assert.deepEqual(msgs.filter((m) => m.status === "Waiting").map((m) => m.id), [img.layers[3]!.slice(7, 19), img.layers[4]!.slice(7, 19)]);
   ac.abort();
   await assert.rejects(p);

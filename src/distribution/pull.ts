@@ -33,6 +33,12 @@ export interface PullSink {
   applyLayerStream?(blob: Readable, parent: string | undefined, diffId: string): Promise<void>;
   /** Record the image; returns its id and whether the reference now names a different image. */
   commitImage(image: PulledImage): Promise<{ id: string; changed: boolean }>;
+  /**
+   * Keep these blobs (the config and layers) from the store's cleanup of unreferenced
+   * blobs until the returned release is called: between download and `commitImage` no
+   * image references them.
+   */
+  hold?(digests: string[]): () => void;
 }
 
 /** A pulled image, handed to `PullSink.commitImage`. */
@@ -106,6 +112,18 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     throw invalidArgument(`pull ${repo}: unsupported manifest media type "${top.mediaType}"`);
   }
   const manifest = parseImageManifest(top.body);
+  const release = sink.hold?.([manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) ?? (() => undefined);
+  try {
+    return await pullImage(opts, manifest, top, digest, progress);
+  } finally {
+    release();
+  }
+}
+
+/** The part of `pull` after the manifest is known: config, layers, the image. */
+async function pullImage(opts: PullOptions, manifest: ReturnType<typeof parseImageManifest>, top: { digest: string; body: Buffer }, digest: string, progress: ProgressSink): Promise<PullResult> {
+  const { client, ref, sink } = opts;
+  const repo = ref.path;
 
   const config = (await sink.content.has(manifest.config.digest))
     ? await sink.content.readBuffer(manifest.config.digest)

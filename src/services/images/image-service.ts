@@ -74,6 +74,8 @@ export class ImageService {
   private readonly d: ImageServiceDeps;
   private readonly store: ImageStore;
   private readonly configs = new Map<string, ImageConfig>();
+  /** Blobs of pulls in progress (downloaded, not yet in an image), by holder count. */
+  private readonly held = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
 
   private constructor(deps: ImageServiceDeps, store: ImageStore) {
@@ -370,7 +372,7 @@ export class ImageService {
     const used = this.usedDigests();
     const cutoff = this.now() - keepMs;
     for (const d of await this.d.content.list()) {
-      if (used.has(d)) continue;
+      if (used.has(d) || this.held.has(d)) continue;
       if (keepMs > 0 && (await stat(this.d.content.path(d)).then((st) => st.mtimeMs > cutoff, () => false))) continue;
       await this.d.content.delete(d);
     }
@@ -650,7 +652,22 @@ export class ImageService {
   /** POST /images/create?fromImage=: pull through distribution/. */
   async pull(opts: PullImageOptions): Promise<{ id: string; digest: string; ref: string }> {
     const { pullImage } = await import("./pull.js");
-    return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n) }, this.withRegistry(opts));
+    return pullImage({ content: this.d.content, layers: this.d.layers, commitPulled: (...a) => this.commitPulled(...a), manifestOf: (n) => this.manifestOf(n), hold: (d) => this.hold(d) }, this.withRegistry(opts));
+  }
+
+  /** Keep `digests` from the cleanup of a failed load while a pull runs; returns the release. */
+  private hold(digests: string[]): () => void {
+    for (const d of digests) this.held.set(d, (this.held.get(d) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const d of digests) {
+        const n = (this.held.get(d) ?? 1) - 1;
+        if (n <= 0) this.held.delete(d);
+        else this.held.set(d, n);
+      }
+    };
   }
 
   /** POST /auth: check registry credentials through distribution/. */

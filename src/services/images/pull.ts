@@ -19,6 +19,8 @@ export interface ImageRegistryHost {
   commitPulled(config: Buffer, layers: Array<{ digest: string; size: number }>, ref: Reference, repoDigest?: string): Promise<{ id: string; changed: boolean }>;
   /** Manifest digest of a local image (by name or id). */
   manifestOf(name: string): string;
+  /** Keep blobs from cleanup while the pull runs (see `PullSink.hold`). */
+  hold?(digests: string[]): () => void;
 }
 
 /** Options of a pull (POST /images/create?fromImage=). */
@@ -64,6 +66,7 @@ export async function pullImage(host: ImageRegistryHost, opts: PullImageOptions)
     sink: {
       ...overlayLayers(host.content, host.layers),
       commitImage: (img) => host.commitPulled(img.config, img.layers, ref, img.digest),
+      ...(host.hold !== undefined ? { hold: host.hold } : {}),
     },
   });
   return { ...res, ref: familiarString(ref) };
