@@ -54,6 +54,8 @@ export async function openDaemonNetworks(o: {
     defaultBridge,
     nftTable: c.nftTable,
     ipForward: c.ipForward,
+    // Host-wide: a test daemon killed before its stop leaves a bridge that the next daemon removes.
+    leasesDir: "/run/berth-networks",
     ...(c.defaultAddressPools !== undefined ? { addressPools: c.defaultAddressPools } : {}),
   });
   const extension = await ContainerNetworks.open({

@@ -535,3 +535,31 @@ test("open() without a free pool starts without the default bridge instead of fa
   await rejectsKind(svc.create({ Name: "auto" }), "failed-precondition", /could not find an available, non-overlapping IPv4 address pool/);
   assert.equal((await svc.create({ Name: "given", IPAM: { Config: [{ Subnet: "10.9.0.0/24" }] } })).Warning, "");
 });
+
+test("open() removes the links and table of an owner whose records vanished and whose process died", async (t) => {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdir, writeFile, readdir: rd } = await import("node:fs/promises");
+  const dir = await mkdtemp(join(tmpdir(), "berth-lease-"));
+  t.after(async () => rm(dir, { recursive: true, force: true }));
+  const leases = join(dir, "leases");
+  await mkdir(leases);
+  const dead = spawnSync("true").pid ?? 1;
+  await writeFile(join(leases, "0badc0de.json"), JSON.stringify({ recordsDir: join(dir, "gone"), table: "berth_0badc0de", pid: dead }));
+  await mkdir(join(dir, "kept"));
+  await writeFile(join(leases, "0000beef.json"), JSON.stringify({ recordsDir: join(dir, "kept"), table: "berth_0000beef", pid: dead }));
+  const kernel = Object.assign(new FakeNetKernel(), {
+      linkList: [
+        { ifname: "berth-0badc0de", ifindex: 5, mtu: 1500, alias: `berth:0badc0de:net:${"a".repeat(64)}` },
+        { ifname: "vethdead", ifindex: 6, mtu: 1500, alias: `berth:0badc0de:ep:${"b".repeat(64)}` },
+        { ifname: "berth-0000beef", ifindex: 7, mtu: 1500, alias: `berth:0000beef:net:${"c".repeat(64)}` },
+      ],
+  });
+  await setup(t, { leasesDir: leases, kernel });
+  const ip = kernel.callsOf("ip").map((c) => c.batch[0]?.join(" "));
+  assert.deepEqual(ip.slice(0, 2), ["link del dev vethdead", "link del dev berth-0badc0de"]);
+  assert.ok(!ip.some((c) => c?.includes("0000beef")), "an owner whose records exist is left alone");
+  assert.ok(kernel.callsOf("nft").some((c) => c.script === "add table ip berth_0badc0de\ndelete table ip berth_0badc0de\n"));
+  const left = (await rd(leases)).sort();
+  assert.equal(left.length, 2);
+  assert.ok(left.includes("0000beef.json") && !left.includes("0badc0de.json"));
+});

@@ -33,6 +33,7 @@ import { allocateAddress, chooseSubnet, checkUserSubnet, DEFAULT_ADDRESS_POOLS, 
 import { formatCidr, formatIp, isIp, parseCidr, type Prefix } from "./ipv4.js";
 import { deleteTableScript, DEFAULT_TABLE, portsScript, renderRuleset } from "./nft-ruleset.js";
 import { reservePorts, validatePorts } from "./port-bindings.js";
+import { collectAbandoned, removeLease, writeLease } from "./owner-leases.js";
 import { addressOn, namesOn, visibleNetworks } from "./name-resolution.js";
 import { listPredicate, prunePredicate, type NetworkFilters } from "./network-filters.js";
 import { rfc3339Nano, toInspect, validateRecord, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
@@ -68,6 +69,11 @@ export interface NetworkServiceOptions {
   dns?: { port?: number; upstreams?: readonly DnsUpstream[]; resolvConfPath?: string } | false;
   /** The host resolv.conf read for upstreams and container files. @default "/etc/resolv.conf" */
   resolvConfPath?: string;
+  /**
+   * Host-wide directory of owner leases (owner-leases.ts): this service records its own and
+   * removes the kernel state of owners whose records directory vanished. Off when absent.
+   */
+  leasesDir?: string;
   /** @default Date.now */
   now?: () => number;
   /** Random integer in [lo, hi] for ephemeral ports. @default crypto-random */
@@ -166,6 +172,11 @@ export class NetworkService {
       }
     }
     await svc.loadResolvConf();
+    if (o.leasesDir !== undefined) {
+      // Before the default bridge picks a subnet: abandoned bridges hold theirs.
+      await collectAbandoned(o.leasesDir, svc.owner, o.kernel, svc.log).catch((err: unknown) => svc.log.warn({ err: String(err) }, "collect abandoned network state"));
+      await writeLease(o.leasesDir, svc.owner, { recordsDir: o.recordsDir, table: svc.table, pid: process.pid });
+    }
     await svc.ensurePredefined();
     await svc.reconcile();
     return svc;
@@ -813,6 +824,7 @@ export class NetworkService {
         await this.drivers[n.driver].deleteNetwork(n).catch((err: unknown) => this.log.warn({ network: n.name, err: String(err) }, "delete bridge at shutdown"));
       }
       await this.o.kernel.nft(deleteTableScript(this.table)).catch((err: unknown) => this.log.warn({ err: String(err) }, "delete nft table at shutdown"));
+      if (this.o.leasesDir !== undefined) await removeLease(this.o.leasesDir, this.owner).catch(() => undefined);
     });
   }
 
