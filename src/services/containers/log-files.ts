@@ -12,6 +12,7 @@ import { replayLog, type ReplayOptions, type ReplaySink } from "./json-log-repla
  * where reading stopped (for following).
  */
 export async function replayLogFiles(path: string, o: ReplayOptions, sink: ReplaySink, signal?: AbortSignal): Promise<number> {
+  if (path === "") return 0; // the `none` driver keeps no file
   const rotated = await rotatedFiles(path);
   if (rotated.length === 0) return replayLog(path, o, sink, signal);
   const files = [...rotated, path];
