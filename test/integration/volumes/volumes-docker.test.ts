@@ -49,6 +49,9 @@ test("docker: named volume data outlives containers; :ro enforced; bind mounts l
   assert.equal((await d.docker(["rm", "tm"])).code, 0);
   const m = await d.docker(["run", "--rm", "--mount", "type=tmpfs,dst=/t,tmpfs-size=65536,tmpfs-mode=1770", "busybox", "sh", "-c", "stat -c %a /t; df -k /t | tail -1"]);
   assert.match(m.stdout, /^1770\ntmpfs\s+64\s/, m.stderr);
+  // A user tmpfs on /dev/shm replaces the engine's shm mount.
+  const shm = await d.docker(["run", "--rm", "--tmpfs", "/dev/shm:size=256k", "busybox", "sh", "-c", "df -k /dev/shm | tail -1"]);
+  assert.match(shm.stdout, /^tmpfs\s+256\s/, shm.stderr);
   const ev = await d.docker(["events", "--since", "0", "--until", String(Math.ceil(Date.now() / 1000) + 1), "--filter", "type=volume", "--filter", "volume=shared", "--format", "{{.Action}} {{.Actor.Attributes.destination}}"]);
   // Go templates print a missing map key as "<no value>".
   assert.equal(ev.stdout, `create <no value>\n${"mount /data\nunmount <no value>\n".repeat(3)}`, ev.stderr);
