@@ -28,6 +28,8 @@ test("json, index, range, if/else, with, variables", () => {
   assert.equal(run("{{json .State}}", { State: { a: "<b>" } }), '{"a":"\\u003cb\\u003e"}');
   assert.equal(run('{{index .Config.Labels "com.example.tier"}}', inspect), "front");
   assert.equal(run("{{index .Config.Env 1}}", inspect), "B=2");
+  assert.equal(run('[{{index .Config.Labels "nope"}}] [{{index .L "x"}}] {{index .NetworkSettings.Networks "host"}}', { ...inspect, L: null }), "[] [] <nil>",
+    "missing keys give the zero value (string maps, nil maps), as Go's index");
   assert.equal(run("{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}", inspect), "/src:/dst /s2:/d2 ");
   assert.equal(run("{{range $i, $m := .Mounts}}{{$i}}={{$m.Destination}};{{end}}", inspect), "0=/dst;1=/d2;");
   assert.equal(run("{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}{{end}}", inspect), "bridge 172.17.0.2");

@@ -512,8 +512,14 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, Fn>> = {
         cur = cur[k];
       } else if (cur !== null && typeof cur === "object") {
         const o = cur as Record<string, Value>;
-        cur = typeof k === "string" && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : MISSING;
-      } else if (cur === MISSING || cur === undefined || cur === null) {
+        // A missing key gives the map's zero value, as Go's index does: "" for a map of
+        // strings (labels, options), nil otherwise.
+        cur = typeof k === "string" && Object.prototype.hasOwnProperty.call(o, k) ? o[k]
+          : Object.values(o).every((x) => typeof x === "string") ? "" : null;
+      } else if (cur === null) {
+        // A nil map (no labels at all) indexes to its zero value too.
+        cur = "";
+      } else if (cur === MISSING || cur === undefined) {
         throw new TemplateError("error calling index: index of untyped nil");
       } else {
         throw new TemplateError(`error calling index: can't index item of type ${typeName(cur)}`);

@@ -29,6 +29,7 @@ test("ps, inspect and images --format: berth and the docker CLI agree; bad templ
   assert.equal(json.Names, a);
 
   assert.equal(await same(["inspect", "-f", "{{.State.Status}} {{.Name}} {{index .Config.Labels \"tier\"}}", a, b]), `running /${a} front\ncreated /${b} back\n`);
+  assert.equal(await same(["inspect", "-f", "[{{index .Config.Labels \"nope\"}}]", a]), "[]\n");
   assert.equal(await same(["inspect", "-f", "{{range .Config.Env}}[{{.}}]{{end}}", a]), "[PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin][FOO=bar]\n");
   assert.equal(await same(["inspect", "-f", "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}", a]), "app=web;tier=front;\n");
   await same(["inspect", "-f", "{{json .Config.Labels}} {{.Config.Cmd}} {{len .Args}} {{join .Args \",\"}}", b]);
