@@ -84,13 +84,16 @@ async function main(): Promise<void> {
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   const lock = await lockDataRoot(config.dataRoot);
   let stopping = false;
+  let wrotePid = false;
   try {
     const daemon = await wireDaemon({ config, log });
-    const addrs = await daemon.listen();
+    // Before listening, as dockerd: whoever sees the socket answer finds the pid file.
     if (config.pidfile !== undefined) {
       await mkdir(dirname(config.pidfile), { recursive: true });
       await writeFile(config.pidfile, `${process.pid}\n`);
+      wrotePid = true;
     }
+    const addrs = await daemon.listen();
     log.info({ hosts: addrs, dataRoot: config.dataRoot, version: BERTH_VERSION }, "API listen");
     const stop = (signal: string) => {
       if (stopping) return;
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
   } catch (err) {
+    if (wrotePid && config.pidfile !== undefined) await rm(config.pidfile, { force: true });
     await lock.release();
     throw err;
   }
