@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -9,6 +9,7 @@ import { FakeHost } from "../kernel/fake-host.js";
 import { ContentStore } from "../store/content/content-store.js";
 import { OverlayStore } from "../store/snapshots/overlay-store.js";
 import { makeTar } from "../store/snapshots/tar-fixture.js";
+import { MAX_ZSTD_WINDOW, zstdWindowSize } from "../store/snapshots/decompress.js";
 import { overlayLayers } from "./layer-sink.js";
 import { pull, type PulledImage } from "./pull.js";
 import { RegistryClient } from "./registry-client.js";
@@ -94,4 +95,24 @@ test("a truncated or garbled zstd layer fails instead of extracting a short tar"
   await assert.rejects(pull({ client: new RegistryClient({ domain: reg.domain }), ref: { domain: reg.domain, path: "garbled" }, sink }));
   assert.equal(committed.length, 0);
   assert.deepEqual(await layers.list(), []);
+});
+
+test("a zstd frame asking for a window over 128 MiB is refused before anything is allocated", async (t) => {
+  const { reg, layers, sink, committed } = await setup(t);
+  const tar = await makeTar([{ name: "f", data: "small" }]);
+  // From stdin the size is unknown, so the frame declares the whole --long window.
+  const huge = zstd(tar, "--long=28");
+  assert.equal(zstdWindowSize(huge), 2 ** 28);
+  addLayers(reg, "huge", [{ blob: huge, tar, mediaType: ZSTD }]);
+  await assert.rejects(pull({ client: new RegistryClient({ domain: reg.domain }), ref: { domain: reg.domain, path: "huge" }, sink }),
+    new RegExp(`window of ${2 ** 28} bytes exceeds the ${MAX_ZSTD_WINDOW} byte limit`));
+  assert.equal(committed.length, 0);
+  assert.deepEqual(await layers.list(), []);
+
+  // A file of known size gets a single-segment frame whose window is its size.
+  const dir = await mkdtemp(join(tmpdir(), "berth-zstd-ws-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "in"), Buffer.alloc(70_000, 7));
+  const single = execFileSync("zstd", ["-q", "-c", join(dir, "in")]);
+  assert.equal(zstdWindowSize(single), 70_000);
 });

@@ -30,13 +30,47 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenera
 }
 
 /**
+ * The largest zstd window accepted: the decoder allocates it up front, and 128 MiB is the
+ * reference decoder's default limit (`zstd -d` wants `--long=N` beyond it).
+ */
+export const MAX_ZSTD_WINDOW = 128 * 1024 * 1024;
+
+/** The window size the zstd frame header at the start of `head` declares, when it is there. */
+export function zstdWindowSize(head: Uint8Array): number | undefined {
+  if (head.length < 6 || head[0] !== 0x28 || head[1] !== 0xb5 || head[2] !== 0x2f || head[3] !== 0xfd) return undefined;
+  const fhd = head[4] as number;
+  if (((fhd >> 5) & 1) === 0) {
+    // Window descriptor: 2^(10+exponent) plus mantissa eighths (RFC 8878 3.1.1.1.2).
+    const wd = head[5] as number;
+    const base = 2 ** (10 + (wd >> 3));
+    return base + (base / 8) * (wd & 7);
+  }
+  // Single segment: the window is the frame content size.
+  const at = 5 + [0, 1, 2, 4][fhd & 3]!;
+  const bytes = [1, 2, 4, 8][fhd >> 6]!;
+  if (head.length < at + bytes) return undefined;
+  let size = 0;
+  for (let i = bytes - 1; i >= 0; i--) size = size * 256 + (head[at + i] as number);
+  return bytes === 2 ? size + 256 : size;
+}
+
+/**
  * A streaming zstd decoder (Node 20's zlib has none; fzstd is pure JS). A stream that
  * ends inside a frame fails rather than yielding a silently short tar.
  */
 export function createZstdDecompress(): Transform {
   let ended = false;
+  let first = true;
   const t: Transform = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (first) {
+        first = false;
+        const ws = zstdWindowSize(chunk);
+        if (ws !== undefined && ws > MAX_ZSTD_WINDOW) {
+          cb(invalidArgument(`decompress layer: zstd: window of ${ws} bytes exceeds the ${MAX_ZSTD_WINDOW} byte limit`));
+          return;
+        }
+      }
       try {
         z.push(chunk);
         cb();
