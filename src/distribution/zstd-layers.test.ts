@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { FakeHost } from "../kernel/fake-host.js";
 import { ContentStore } from "../store/content/content-store.js";
 import { OverlayStore } from "../store/snapshots/overlay-store.js";
 import { makeTar } from "../store/snapshots/tar-fixture.js";
@@ -22,6 +21,21 @@ function zstd(data: Buffer, ...args: string[]): Buffer {
   return execFileSync("zstd", ["-q", "-c", ...args], { input: data, maxBuffer: 64 << 20 });
 }
 
+/**
+ * The few host calls extraction makes, as no-ops (distribution/ may not import kernel/;
+ * these layers hold no whiteouts or devices).
+ */
+const host: Parameters<typeof OverlayStore.open>[1] = {
+  mknod: async () => undefined,
+  mknodMany: async () => undefined,
+  setxattr: async () => undefined,
+  setxattrMany: async () => undefined,
+  findXattrs: async () => new Map(),
+  mount: async () => undefined,
+  syncfs: async () => undefined,
+  umount: async () => undefined,
+};
+
 async function setup(t: { after(fn: () => Promise<void>): void }) {
   const reg = await startFakeRegistry();
   const root = await mkdtemp(join(tmpdir(), "berth-dist-zstd-"));
@@ -30,7 +44,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
     await rm(root, { recursive: true, force: true });
   });
   const content = await ContentStore.open(join(root, "content"));
-  const layers = await OverlayStore.open(join(root, "overlay"), new FakeHost());
+  const layers = await OverlayStore.open(join(root, "overlay"), host);
   const committed: PulledImage[] = [];
   const sink = { ...overlayLayers(content, layers), commitImage: async (img: PulledImage) => (committed.push(img), { id: img.configDigest, changed: true }) };
   return { reg, content, layers, sink, committed };
