@@ -41,3 +41,23 @@ test("idle command shells do not keep a process alive", () => {
   assert.equal(r.stdout, "hi\n");
   assert.ok(Date.now() - t0 < 15_000);
 });
+
+test("a command directory left by a dead owner is removed; a live owner's is kept", async () => {
+  const { mkdirSync, existsSync } = await import("node:fs");
+  const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  // A pid far above pid_max is never alive.
+  const stale = join(base, "berth-cmd-99999999-test");
+  const live = join(base, `berth-cmd-${process.ppid}-test`);
+  mkdirSync(stale, { recursive: true });
+  mkdirSync(live, { recursive: true });
+  try {
+    const mod = fileURLToPath(new URL("./command-runner.js", import.meta.url));
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `const { runCommand } = await import(${JSON.stringify(mod)}); await runCommand("true", []);`], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(stale), false);
+    assert.equal(existsSync(live), true);
+  } finally {
+    rm(stale, { recursive: true, force: true }).catch(() => undefined);
+    await rm(live, { recursive: true, force: true });
+  }
+});

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { readFile, writeFile, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,10 +47,30 @@ interface Job {
 
 let workDir: string | undefined;
 
+/** Remove the directories of owners that died without their exit handler (SIGKILL, a signal). */
+function removeStale(base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^berth-cmd-(\d+)-/.exec(n);
+    if (m === null) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(base, n), { recursive: true, force: true });
+    }
+  }
+}
+
 function dir(): string {
   if (workDir === undefined) {
     const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-    workDir = mkdtempSync(join(base, "berth-cmd-"));
+    removeStale(base);
+    workDir = mkdtempSync(join(base, `berth-cmd-${process.pid}-`));
     const d = workDir;
     process.once("exit", () => rmSync(d, { recursive: true, force: true }));
   }
