@@ -126,6 +126,12 @@ function keep(e: LogEntry, o: ReadLogOptions): boolean {
   return true;
 }
 
+/** Where a replay stopped: the byte offset in the log file with this inode. */
+export interface LogPosition {
+  offset: number;
+  ino: number;
+}
+
 /** The rotated files of a log (`path.N` … `path.1`), oldest first, as the shim rotates them. */
 export async function rotatedFiles(path: string): Promise<string[]> {
   const out: string[] = [];
@@ -180,12 +186,26 @@ export async function readLog(path: string, o: ReadLogOptions): Promise<{ entrie
  * Follow the log from `offset`: call `onEntry` for each new entry until `signal` aborts
  * or `done()` reports that the writer finished and everything was read.
  */
-export async function followLog(path: string, offset: number, o: ReadLogOptions, onEntry: (e: LogEntry) => Promise<void> | void,
+export async function followLog(path: string, start: number | LogPosition, o: ReadLogOptions, onEntry: (e: LogEntry) => Promise<void> | void,
   done: () => boolean, signal: AbortSignal): Promise<void> {
-  let pos = offset;
+  let pos = typeof start === "number" ? start : start.offset;
   let rest = "";
   let fh = await open(path, "r").catch(() => undefined);
   if (fh === undefined) return;
+  if (typeof start !== "number" && start.ino !== 0 && (await fh.stat()).ino !== start.ino) {
+    // The file replayed up to `offset` was rotated away since: go on in it.
+    let found = false;
+    for (const f of await rotatedFiles(path)) {
+      if ((await stat(f).catch(() => undefined))?.ino !== start.ino) continue;
+      const h = await open(f, "r").catch(() => undefined);
+      if (h === undefined) break;
+      await fh.close();
+      fh = h;
+      found = true;
+      break;
+    }
+    if (!found) pos = 0;
+  }
   try {
     const buf = Buffer.alloc(256 * 1024);
     while (!signal.aborted) {

@@ -4,33 +4,48 @@
  * current one. `tail` counts across files: each file is asked only for the entries still
  * missing, newest file first, before anything is sent.
  */
-import { rotatedFiles } from "./json-log.js";
+import { open, type FileHandle } from "node:fs/promises";
+import { rotatedFiles, type LogPosition } from "./json-log.js";
 import { replayLog, type ReplayOptions, type ReplaySink } from "./json-log-replay.js";
 
 /**
- * Replay `path` and its rotated files into `sink`; resolves with the offset in `path`
- * where reading stopped (for following).
+ * Replay `path` and its rotated files into `sink`; resolves with where reading stopped in
+ * the current file (offset and inode), for `followLog` to go on from there even when the
+ * file is rotated in between.
  */
-export async function replayLogFiles(path: string, o: ReplayOptions, sink: ReplaySink, signal?: AbortSignal): Promise<number> {
-  if (path === "") return 0; // the `none` driver keeps no file
-  const rotated = await rotatedFiles(path);
-  if (rotated.length === 0) return replayLog(path, o, sink, signal);
-  const files = [...rotated, path];
-  let tails: Array<number | undefined> = files.map(() => undefined);
-  if (o.tail !== undefined && o.tail >= 0) {
-    let want = o.tail;
-    tails = files.map(() => 0);
-    for (let i = files.length - 1; i >= 0 && want > 0; i--) {
-      let n = 0;
-      await replayLog(files[i] as string, { ...o, tail: want }, { entry: () => { n++; } }, signal);
-      tails[i] = n;
-      want -= n;
+export async function replayLogFiles(path: string, o: ReplayOptions, sink: ReplaySink, signal?: AbortSignal): Promise<LogPosition> {
+  if (path === "") return { offset: 0, ino: 0 }; // the `none` driver keeps no file
+  // Every file is opened first and read through /proc/self/fd: a rotation during the replay
+  // renames the files under us but cannot change what the open descriptors read.
+  const handles: FileHandle[] = [];
+  try {
+    for (const f of [...await rotatedFiles(path), path]) {
+      const h = await open(f, "r").catch(() => undefined);
+      if (h !== undefined) handles.push(h);
     }
+    const current = handles.at(-1);
+    if (current === undefined) return { offset: 0, ino: 0 };
+    const ino = (await current.stat()).ino;
+    const via = (h: FileHandle) => `/proc/self/fd/${h.fd}`;
+    let tails: Array<number | undefined> = handles.map(() => undefined);
+    if (o.tail !== undefined && o.tail >= 0) {
+      let want = o.tail;
+      tails = handles.map(() => 0);
+      for (let i = handles.length - 1; i >= 0 && want > 0; i--) {
+        let n = 0;
+        await replayLog(via(handles[i] as FileHandle), { ...o, tail: want }, { entry: () => { n++; } }, signal);
+        tails[i] = n;
+        want -= n;
+      }
+    }
+    for (let i = 0; i < handles.length - 1; i++) {
+      const tail = tails[i];
+      if (tail === 0) continue;
+      await replayLog(via(handles[i] as FileHandle), { ...o, tail }, sink, signal);
+    }
+    const offset = await replayLog(via(current), { ...o, tail: tails[handles.length - 1] }, sink, signal);
+    return { offset, ino };
+  } finally {
+    for (const h of handles) await h.close().catch(() => undefined);
   }
-  for (let i = 0; i < rotated.length; i++) {
-    const tail = tails[i];
-    if (tail === 0) continue;
-    await replayLog(files[i] as string, { ...o, tail }, sink, signal);
-  }
-  return replayLog(path, { ...o, tail: tails[files.length - 1] }, sink, signal);
 }
