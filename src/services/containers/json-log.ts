@@ -208,18 +208,23 @@ export async function followLog(path: string, start: number | LogPosition, o: Re
   }
   try {
     const buf = Buffer.alloc(256 * 1024);
+    /** Hand on the `n` bytes just read; true when `until` was passed. */
+    const consume = async (n: number): Promise<boolean> => {
+      pos += n;
+      const lines = (rest + buf.subarray(0, n).toString("utf8")).split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) {
+        const e = parseLine(l);
+        if (e !== undefined && keep(e, o)) await onEntry(e);
+        if (o.until !== undefined && e !== undefined && e.nano > o.until) return true;
+      }
+      return false;
+    };
     while (!signal.aborted) {
       const finished = done();
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead > 0) {
-        pos += bytesRead;
-        const lines = (rest + buf.subarray(0, bytesRead).toString("utf8")).split("\n");
-        rest = lines.pop() ?? "";
-        for (const l of lines) {
-          const e = parseLine(l);
-          if (e !== undefined && keep(e, o)) await onEntry(e);
-          if (o.until !== undefined && e !== undefined && e.nano > o.until) return;
-        }
+        if (await consume(bytesRead)) return;
         continue;
       }
       // At the end of a file the shim has rotated away (renamed to .1): go on in the next
@@ -227,6 +232,14 @@ export async function followLog(path: string, start: number | LogPosition, o: Re
       const now = await stat(path).catch(() => undefined);
       const ino = (await fh.stat()).ino;
       if (now !== undefined && now.ino !== ino) {
+        // The shim may have appended to this file after the read above came back empty and
+        // before it renamed the file; after the rename it never writes here again, so one
+        // more read to the end loses nothing.
+        const late = (await fh.read(buf, 0, buf.length, pos)).bytesRead;
+        if (late > 0) {
+          if (await consume(late)) return;
+          continue;
+        }
         const rotated = await rotatedFiles(path);
         let mine = -1;
         for (let i = 0; i < rotated.length; i++) {
