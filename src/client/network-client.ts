@@ -1,77 +1,9 @@
 /** Engine API client for networks (`/networks`), errors as `DaemonError`s like the rest of the client. */
-import { request, type RequestOptions } from "node:http";
-import { API_VERSION } from "../api/version.js";
 import type { NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkPruneResponse, NetworkResource } from "../api/networks.js";
-import { BerthError } from "../shared/errors.js";
-import { DaemonError } from "./engine-client.js";
-
-function daemonError(status: number, buf: Buffer): DaemonError {
-  let msg = buf.toString("utf8").trim();
-  try {
-    const j = JSON.parse(msg) as { message?: unknown };
-    if (typeof j.message === "string") msg = j.message;
-  } catch {
-    // not JSON
-  }
-  return new DaemonError(status, msg === "" ? `${status}` : msg);
-}
-
-function filtersQuery(f: Record<string, string[]> | undefined): string | undefined {
-  if (f === undefined || Object.keys(f).length === 0) return undefined;
-  const o: Record<string, Record<string, boolean>> = {};
-  for (const [k, vs] of Object.entries(f)) o[k] = Object.fromEntries(vs.map((v) => [v, true]));
-  return JSON.stringify(o);
-}
+import { filtersQuery, JsonApiClient } from "./json-api-client.js";
 
 /** Networks over the Engine API. */
-export class NetworkClient {
-  readonly host: string;
-  private readonly base: RequestOptions;
-
-  constructor(host: string) {
-    this.host = host;
-    if (host.startsWith("unix://")) this.base = { socketPath: host.slice("unix://".length) };
-    else {
-      const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(host);
-      if (m === null) throw new BerthError("invalid-argument", `invalid host "${host}": expected unix:///path or tcp://host:port`);
-      this.base = { host: (m[1] as string).replace(/^\[|\]$/g, ""), port: Number(m[2]) };
-    }
-  }
-
-  private path(p: string, q: Record<string, string | undefined> = {}): string {
-    const sp = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) sp.append(k, v);
-    const qs = sp.toString();
-    return `/v${API_VERSION}${p}${qs === "" ? "" : `?${qs}`}`;
-  }
-
-  private call(method: string, p: string, body?: unknown): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const text = body === undefined ? undefined : JSON.stringify(body);
-      const req = request({ ...this.base, method, path: p, headers: text !== undefined ? { "Content-Type": "application/json" } : {} }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const buf = Buffer.concat(chunks);
-          const status = res.statusCode ?? 0;
-          if (status >= 400) reject(daemonError(status, buf));
-          else resolve(buf);
-        });
-        res.on("error", reject);
-      });
-      req.on("error", (e: NodeJS.ErrnoException) => {
-        if (e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "EACCES") {
-          reject(new BerthError("unavailable", `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`, { cause: e }));
-        } else reject(e);
-      });
-      req.end(text);
-    });
-  }
-
-  private async json<T>(method: string, p: string, body?: unknown): Promise<T> {
-    return JSON.parse((await this.call(method, p, body)).toString("utf8")) as T;
-  }
-
+export class NetworkClient extends JsonApiClient {
   /** GET /networks */
   list(filters?: Record<string, string[]>): Promise<NetworkResource[]> {
     return this.json("GET", this.path("/networks", { filters: filtersQuery(filters) }));
