@@ -78,9 +78,12 @@ test("restart policies: backoff loop, on-failure:N, stop ends the loop, bad inpu
       const gap = (starts[i + 1] as number) - died;
       assert.ok(gap >= want - 50 && gap < want + 5000, `round ${i + 1}: start ${gap} ms after the die (${evs.stdout})`);
     }
-    // An API start begins a fresh loop from 0.
+    // An API start begins a fresh loop from 0 (the container exits at once and may already
+    // have been restarted once, 100 ms later, by the time inspect answers; without the
+    // reset the count would be above the ${count} >= 3 of the stopped loop).
     assert.equal((await d.docker(["start", "loop"])).code, 0);
-    assert.equal(await inspect(d, "loop", "{{.RestartCount}}"), "0");
+    const fresh = Number(await inspect(d, "loop", "{{.RestartCount}}"));
+    assert.ok(fresh <= 1, `RestartCount ${fresh} after a new start (was ${count})`);
     assert.equal((await d.docker(["rm", "-f", "loop"])).code, 0);
     await sleep(300);
     assert.equal((await d.docker(["ps", "-aq", "--filter", "name=loop"])).stdout, "");
