@@ -43,6 +43,14 @@ function devMinor(rdev: number): number {
 export function packPath(hostPath: string, rebase: string, skipContentOf: ReadonlySet<string> = new Set()): Readable {
   const pack = tar.pack();
   const inodes = new Map<string, string>();
+  // When the reader goes away the pack is destroyed: the file being read must be closed
+  // (its descriptor would keep the container's rootfs busy) and the walk must stop.
+  let current: { src: NodeJS.ReadableStream & { destroy(): void }; reject: (e: Error) => void } | undefined;
+  pack.on("close", () => {
+    current?.src.destroy();
+    current?.reject(new Error("archive closed by the reader"));
+    current = undefined;
+  });
   const entry = (h: Partial<tar.Header> & { name: string }, body?: Buffer) =>
     new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -78,8 +86,14 @@ export function packPath(hostPath: string, rebase: string, skipContentOf: Readon
       }
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry({ ...base, name, type: "file", size: st.size }, (err) => (err ? reject(err) : resolve()));
+        // The pack is destroyed when the client goes away mid-file: the entry's error must have
+        // a listener, or `pipe` re-throws it and the daemon dies with it.
+        (sink as unknown as NodeJS.EventEmitter).on("error", reject);
         // A file that grew since the stat is cut at the stat's size, so the header stays true.
-        createReadStream(abs, { start: 0, end: st.size - 1 }).on("error", reject).pipe(sink as unknown as NodeJS.WritableStream);
+        const src = createReadStream(abs, { start: 0, end: st.size - 1 });
+        current = { src, reject };
+        src.on("error", reject).on("close", () => { if (current?.src === src) current = undefined; });
+        src.pipe(sink as unknown as NodeJS.WritableStream);
       });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       await entry({

@@ -59,7 +59,9 @@ function releaseAfter(stream: Readable, release: () => Promise<void>): Readable 
   const once = () => {
     if (done) return;
     done = true;
-    void release();
+    // Never an unhandled rejection: that would end the daemon. A mount left busy is
+    // unmounted by the next release or at the container's start/removal.
+    release().catch(() => undefined);
   };
   stream.once("end", once);
   stream.once("close", once);

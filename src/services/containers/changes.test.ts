@@ -25,6 +25,10 @@ test("upperChanges: added, modified, parents, unchanged directories and init mou
     await utimes(join(lower, d), 1_600_000_000, 1_600_000_000);
     await utimes(join(upper, d), 1_600_000_000, 1_600_000_000);
   }
+  // /etc was written to in the container: a later mtime than the image's (set, so that two
+  // writes within one timestamp tick cannot make them equal).
+  await utimes(join(lower, "etc"), 1_600_000_000, 1_600_000_000);
+  await utimes(join(upper, "etc"), 1_700_000_000, 1_700_000_000);
   const changes = await upperChanges(upper, [lower]);
   assert.deepEqual(changes.map((c) => `${"CAD"[c.Kind]} ${c.Path}`), [
     "A /data", "A /data/sub", "A /data/sub/f", "C /etc", "C /etc/passwd", "C /usr/lib", "A /usr/lib/new.so", "C /var", "A /var/hostname",

@@ -83,7 +83,18 @@ export class RootfsMounts implements ContainerLayers {
     return async () => {
       if (released) return;
       released = true;
-      await this.unmount(target);
+      // A client that goes away mid-copy leaves the archive's file descriptors under the
+      // mount open for a moment: the first unmount can be EBUSY. Later attempts find the
+      // target uncounted and unmount it (or give up and throw).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.unmount(target);
+          return;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     };
   }
 
