@@ -6,8 +6,6 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, hostname as osHostname } from "node:os";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import type { Readable } from "node:stream";
 import type {
   ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerTopResponse,
@@ -45,7 +43,6 @@ import { mergeUpdate, parseUpdateBody, RESOURCE_DEFAULTS, updateResources, valid
 import { emptyStats, runStats, StatsSampler, type StatsOptions } from "./container-stats.js";
 import type { CgroupStats } from "../../runtime/cgroups/index.js";
 
-const execFileP = promisify(execFile);
 
 /** The image facts the service needs (ImageService satisfies it). */
 export interface ContainerImages {
@@ -856,11 +853,6 @@ export class ContainerService {
     return s;
   }
 
-  /** Byte count of a directory tree (for `size`). */
-  private async du(dir: string): Promise<number> {
-    return dirSize(dir);
-  }
-
   /** The unpacked size of an image's layers (0 when the image is gone). */
   private imageSize(id: string): number {
     try {
@@ -921,7 +913,7 @@ export class ContainerService {
     if (o.size === true) {
       await Promise.all(out.map(async (s) => {
         const rec = this.records.get(s.Id);
-        s.SizeRw = rec?.UpperDir !== undefined ? await this.du(rec.UpperDir) : 0;
+        s.SizeRw = rec?.UpperDir !== undefined ? await dirSize(rec.UpperDir) : 0;
         // moby's GetContainerLayerSize: the image's layers plus the writable layer.
         s.SizeRootFs = (rec !== undefined ? this.imageSize(rec.Image) : 0) + s.SizeRw;
       }));
