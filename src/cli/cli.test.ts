@@ -122,3 +122,32 @@ test("berth reports unknown commands and bad filters with exit 1; bytesSize() is
   assert.equal((await run(["images", "-f", "nonsense"])).err, "Error: bad format of filter (expected name=value)\n");
   assert.equal(bytesSize(8_326_000_000), "7.754GiB");
 });
+
+test("berth reports usage errors as docker does: flag errors exit 125, argument errors 1", async () => {
+  const flag = await run(["ps", "--bogus"]);
+  assert.equal(flag.code, 125);
+  assert.match(flag.err, /^unknown flag: --bogus\n\nUsage: {2}berth ps .*\n\nRun 'berth ps --help' for more information\n$/);
+  const short = await run(["images", "-Z"]);
+  assert.equal(short.code, 125);
+  assert.match(short.err, /^unknown shorthand flag: 'Z' in -Z\n/);
+  const needs = await run(["images", "--filter"]);
+  assert.equal(needs.code, 125);
+  assert.match(needs.err, /^flag needs an argument: --filter\n/);
+  const created = await run(["create", "--bogus", "busybox"]);
+  assert.equal(created.code, 125);
+  assert.match(created.err, /^unknown flag: --bogus\n/);
+  const missing = await run(["rm"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^berth: 'berth rm' requires at least 1 argument\n/);
+  const tag = await run(["tag", "busybox"]);
+  assert.equal(tag.code, 1);
+  assert.match(tag.err, /^berth: 'berth tag' requires exactly 2 arguments\n/);
+  const cmd = await run(["bogus"]);
+  assert.equal(cmd.code, 1);
+  assert.match(cmd.err, /^berth: unknown command: berth bogus\n/);
+  // Help is not an error, and goes to stdout.
+  const help = await run(["ps", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /Usage: berth ps/);
+  assert.equal(help.err, "");
+});

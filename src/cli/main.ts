@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
  * berth: the command-line client. Parses argv, runs one command against the daemon at
- * -H / BERTH_HOST, prints one clear error line on failure and exits 1.
+ * -H / BERTH_HOST, prints one clear error line on failure and exits 1 (125 for a flag
+ * error, as docker).
  */
-import { CommanderError } from "commander";
 import { DaemonError, EngineClient, DEFAULT_HOST } from "../client/engine-client.js";
 import type { EngineApi } from "../client/engine-api.js";
 import type { Cli } from "./cli.js";
 import { buildProgram } from "./program.js";
 import { MultiError } from "./commands/report-errors.js";
 import { StatusError } from "./commands/container/exit-status.js";
+import { installUsageErrors, UsageError, usageError } from "./usage-errors.js";
 
 /** One line per error, docker style. */
 export function errorLines(err: unknown): string[] {
@@ -25,6 +26,7 @@ export function errorLines(err: unknown): string[] {
 /** Run the CLI with `argv` (without node and script); returns the exit code. */
 export async function runCli(argv: string[], cli: Cli, setHost: (h: string) => void): Promise<number> {
   const program = buildProgram(cli);
+  installUsageErrors(program, cli.out, cli.err);
   program.hook("preAction", (thisCommand) => {
     const o = thisCommand.opts<{ host?: string }>();
     if (o.host !== undefined) setHost(o.host);
@@ -33,9 +35,11 @@ export async function runCli(argv: string[], cli: Cli, setHost: (h: string) => v
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander already printed usage errors and help/version output.
-      return err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 1;
+    if (err instanceof UsageError) {
+      const u = usageError(err);
+      if (u === undefined) return 0;
+      cli.err.write(u.text);
+      return u.status;
     }
     if (err instanceof StatusError) {
       // A container's exit status (or docker's 125/126/127), not a CLI failure.
