@@ -3,6 +3,7 @@
  * raw TTY bytes), copy stdin up, put the local terminal in raw mode and follow its size.
  */
 import type { Readable } from "node:stream";
+import { spawnSync } from "node:child_process";
 import type { Cli } from "../../cli.js";
 import type { HijackedConnection } from "../../../client/container-client.js";
 
@@ -38,7 +39,13 @@ export async function pumpAttached(cli: Cli, conn: HijackedConnection, o: PumpOp
   if (conn.head.length > 0) write(conn.head);
   const input = cli.in as Readable & { isTTY?: boolean; setRawMode?: (b: boolean) => void };
   const raw = o.tty && o.stdin && input.isTTY === true && typeof input.setRawMode === "function";
-  if (raw) input.setRawMode?.(true);
+  if (raw) {
+    input.setRawMode?.(true);
+    // libuv's raw mode keeps output post-processing (ONLCR), so the container's "\r\n" would
+    // reach the screen as "\r\r\n"; docker's MakeRaw clears OPOST. setRawMode(false) puts
+    // back the termios saved before, OPOST included.
+    spawnSync("stty", ["-opost"], { stdio: ["inherit", "ignore", "ignore"] });
+  }
   const onWinch = () => {
     const out = process.stdout;
     if (o.resize !== undefined && out.isTTY) void o.resize(out.rows, out.columns).catch(() => undefined);
