@@ -46,7 +46,10 @@ enum
   REQ_WAIT = 'W',
   REQ_STATE = 'S',
   REQ_SHUTDOWN = 'Q',
+  REQ_EXEC = 'X',
   MSG_REPLY = 'r',
+  MSG_EXEC_REPORT = 'p',
+  MSG_EXEC_EXECED = 'e',
   MSG_STDOUT = 1,
   MSG_STDERR = 2,
   MSG_EXIT = 'x',
@@ -63,12 +66,17 @@ enum
   W_TIMER,
   W_STALL,
   W_CLIENT,
+  W_XSYNC,
+  W_XOUT,
+  W_XERR,
+  W_XIN,
 };
 
 struct watch
 {
   int kind;
   int fd;
+  void *owner; /* the exec session of W_X* watches */
 };
 
 struct obuf
@@ -77,10 +85,13 @@ struct obuf
   size_t off, len, cap;
 };
 
+struct exec_session;
+
 struct client
 {
   struct watch w; /* first: epoll data points here */
   struct client *next;
+  struct exec_session *exec; /* this connection runs an exec (REQ_EXEC) */
   int attached, want_stdin, waiting, closing, dead, paused;
   long long progress_at; /* CLOCK_MONOTONIC ms of the last write that made progress */
   uint32_t events;
@@ -112,6 +123,8 @@ static struct
 } S;
 
 static void output_resume_check (void);
+static void exec_release (struct exec_session *x);
+static void exec_resume_check (struct client *c);
 
 static int
 obuf_append (struct obuf *b, const void *data, size_t len, size_t limit)
@@ -198,6 +211,8 @@ client_close (struct client *c)
   if (c->dead)
     return;
   c->dead = 1;
+  if (c->exec != NULL)
+    exec_release (c->exec);
   ep_del (c->w.fd);
   close (c->w.fd);
   obuf_release (&c->out);
@@ -246,6 +261,7 @@ client_flush (struct client *c)
     }
   client_update (c);
   output_resume_check ();
+  exec_resume_check (c);
 }
 
 static void
@@ -332,6 +348,285 @@ stdin_flush (void)
         }
 }
 
+/* ---------------------------------------------------------------- exec sessions */
+
+/* `docker exec` through the shim: the connection that sent REQ_EXEC owns one berth-init
+ * --wait, which we fork (the daemon, a big process, would pay for the fork) with our pipes
+ * as its stdio and a socketpair as its fd 3. The connection then carries berth-init's
+ * reports (MSG_EXEC_REPORT, MSG_EXEC_EXECED at EOF), the output frames, stdin frames from
+ * the client and MSG_EXIT with berth-init's status; a connection that goes away closes
+ * the exec's pipes (as the daemon's own FIFOs did when it went away). */
+struct exec_session
+{
+  struct client *c;
+  pid_t pid;
+  int paused;
+  int in_closing;
+  struct watch sync_w, out_w, err_w, in_w;
+  struct obuf in_buf;
+};
+
+static void
+exec_close_watch (struct watch *w)
+{
+  if (w->fd < 0)
+    return;
+  ep_del (w->fd);
+  close (w->fd);
+  w->fd = -1;
+}
+
+/* Close every fd of the session and forget it (the pid, if still running, is reaped as an
+ * orphan would be). */
+static void
+exec_release (struct exec_session *x)
+{
+  exec_close_watch (&x->sync_w);
+  exec_close_watch (&x->out_w);
+  exec_close_watch (&x->err_w);
+  exec_close_watch (&x->in_w);
+  obuf_release (&x->in_buf);
+  if (x->c != NULL)
+    x->c->exec = NULL;
+  free (x);
+}
+
+static void
+exec_output_events (struct exec_session *x, uint32_t ev)
+{
+  if (x->out_w.fd >= 0)
+    ep_set (x->out_w.fd, &x->out_w, ev, EPOLL_CTL_MOD);
+  if (x->err_w.fd >= 0)
+    ep_set (x->err_w.fd, &x->err_w, ev, EPOLL_CTL_MOD);
+}
+
+/* The client caught up: read the exec's output again. */
+static void
+exec_resume_check (struct client *c)
+{
+  struct exec_session *x = c->exec;
+  if (x != NULL && x->paused && obuf_pending (&c->out) <= OUT_LOW)
+    {
+      x->paused = 0;
+      exec_output_events (x, EPOLLIN);
+    }
+}
+
+/* berth-init's reports on fd 3 go to the client as they come; EOF means the process
+ * exec'd (or berth-init is gone: an `error` report came before). */
+static int
+exec_sync_read (struct exec_session *x)
+{
+  char buf[4096];
+  ssize_t n = read (x->sync_w.fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n <= 0)
+    {
+      exec_close_watch (&x->sync_w);
+      client_send (x->c, MSG_EXEC_EXECED, "", 0);
+      return -1;
+    }
+  client_send (x->c, MSG_EXEC_REPORT, buf, (size_t) n);
+  return 1;
+}
+
+static int
+exec_output_read (struct exec_session *x, struct watch *w)
+{
+  static char buf[1 << 16];
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n <= 0)
+    {
+      exec_close_watch (w);
+      return -1;
+    }
+  struct client *c = x->c;
+  client_send (c, w->kind == W_XOUT ? MSG_STDOUT : MSG_STDERR, buf, (size_t) n);
+  /* client_send may have closed the client, which releases the session. */
+  if (c->dead)
+    return -1;
+  if (!x->paused && obuf_pending (&c->out) > OUT_HIGH)
+    {
+      x->paused = 1;
+      exec_output_events (x, 0);
+    }
+  return 1;
+}
+
+static void
+exec_stdin_flush (struct exec_session *x)
+{
+  if (x->in_w.fd < 0)
+    return;
+  if (obuf_flush (&x->in_buf, x->in_w.fd) < 0 || (obuf_pending (&x->in_buf) == 0 && x->in_closing))
+    {
+      exec_close_watch (&x->in_w);
+      obuf_release (&x->in_buf);
+      return;
+    }
+  ep_set (x->in_w.fd, &x->in_w, obuf_pending (&x->in_buf) ? EPOLLOUT : 0, EPOLL_CTL_MOD);
+}
+
+/* berth-init exited: its reports and the output already written go out first, then the
+ * exit frame, and the connection closes. */
+static void
+exec_exited (struct exec_session *x, int status)
+{
+  struct client *c = x->c;
+  while (!c->dead && x->sync_w.fd >= 0 && exec_sync_read (x) > 0)
+    ;
+  if (c->dead)
+    return;
+  if (x->paused)
+    exec_output_events (x, EPOLLIN);
+  /* Reads until the pipe is empty, not until EOF: a background process of the exec may
+   * keep the write end open for ever. */
+  while (!c->dead && x->out_w.fd >= 0 && exec_output_read (x, &x->out_w) > 0)
+    ;
+  while (!c->dead && x->err_w.fd >= 0 && exec_output_read (x, &x->err_w) > 0)
+    ;
+  if (c->dead)
+    return;
+  int code = WIFSIGNALED (status) ? 128 + WTERMSIG (status) : WEXITSTATUS (status);
+  char buf[64];
+  snprintf (buf, sizeof buf, "{\"exitCode\":%d}", code);
+  client_send (c, MSG_EXIT, buf, strlen (buf));
+  if (c->dead)
+    return;
+  exec_release (x);
+  c->closing = 1;
+  client_flush (c);
+}
+
+/* The pid belongs to an exec session: finish it. Returns 0 when it is nobody's. */
+static int
+exec_reaped (pid_t pid, int status)
+{
+  for (struct client *c = S.clients; c != NULL; c = c->next)
+    if (!c->dead && c->exec != NULL && c->exec->pid == pid)
+      {
+        exec_exited (c->exec, status);
+        return 1;
+      }
+  return 0;
+}
+
+/* fd onto target in the child; dup2 of an fd onto itself would keep its close-on-exec. */
+static int
+child_fd (int fd, int target)
+{
+  if (fd == target)
+    return fcntl (fd, F_SETFD, 0);
+  return dup2 (fd, target);
+}
+
+/* Start berth-init --wait on `plan` for client c. Flags: bit 0 the exec reads stdin from
+ * the client, bit 1 the plan sets up a terminal (berth-init relays it to fd 1; no stderr). */
+static int
+exec_start (struct client *c, int flags, const char *plan, size_t plen, berth_error_t *err)
+{
+  char self[4096];
+  ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 32);
+  if (sl < 0)
+    return berth_make_error (err, errno, "readlink `/proc/self/exe`");
+  self[sl] = '\0';
+  char *slash = strrchr (self, '/');
+  if (slash == NULL)
+    return berth_make_error (err, EINVAL, "locate berth-init next to `%s`", self);
+  strcpy (slash + 1, "berth-init");
+
+  int sv[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
+  int null = -1;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return berth_make_error (err, errno, "socketpair");
+  if (pipe2 (out, O_CLOEXEC) < 0 || (!(flags & 2) && pipe2 (errp, O_CLOEXEC) < 0) || ((flags & 1) && pipe2 (in, O_CLOEXEC) < 0)
+      || (null = open ("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+    {
+      berth_make_error (err, errno, "make the exec's stdio");
+      goto fail;
+    }
+  /* Bigger pipes: fewer wake-ups per MiB of output. Best effort. */
+  fcntl (out[0], F_SETPIPE_SZ, 1 << 20);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      berth_make_error (err, errno, "fork berth-init");
+      goto fail;
+    }
+  if (pid == 0)
+    {
+      sigset_t none;
+      sigemptyset (&none);
+      signal (SIGPIPE, SIG_DFL);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      /* First above 3, then onto 0-3: a source may sit on one of the targets. */
+      int src[4] = { in[0] >= 0 ? in[0] : null, out[1], errp[1] >= 0 ? errp[1] : null, sv[1] };
+      int high[4];
+      for (int i = 0; i < 4; i++)
+        if ((high[i] = fcntl (src[i], F_DUPFD_CLOEXEC, 10)) < 0)
+          _exit (126);
+      for (int i = 0; i < 4; i++)
+        if (child_fd (high[i], i) < 0)
+          _exit (126);
+      char *argv[] = { self, (char *) "--wait", NULL };
+      execv (self, argv);
+      berth_error_t e = NULL;
+      berth_make_error_path (&e, errno, self, "exec `%s`", self);
+      berth_report_error (3, -1, "exec", e);
+      _exit (errno == ENOENT ? 127 : 126);
+    }
+  close (sv[1]);
+  close (out[1]);
+  if (errp[1] >= 0)
+    close (errp[1]);
+  if (in[0] >= 0)
+    close (in[0]);
+  close (null);
+  unsigned char hdr[4] = { (unsigned char) plen, (unsigned char) (plen >> 8), (unsigned char) (plen >> 16),
+                           (unsigned char) (plen >> 24) };
+  /* The plan fits the socket's buffer (FRAME_MAX); a berth-init that died early gives EPIPE,
+   * which its exit reports. */
+  if (berth_write_all (sv[0], hdr, sizeof hdr, err) < 0 || berth_write_all (sv[0], plan, plen, err) < 0)
+    berth_error_release (err);
+  struct exec_session *x = calloc (1, sizeof *x);
+  if (x == NULL || fcntl (sv[0], F_SETFL, O_NONBLOCK) < 0 || fcntl (out[0], F_SETFL, O_NONBLOCK) < 0
+      || (errp[0] >= 0 && fcntl (errp[0], F_SETFL, O_NONBLOCK) < 0) || (in[1] >= 0 && fcntl (in[1], F_SETFL, O_NONBLOCK) < 0))
+    {
+      /* berth-init runs already: it gets EOF on fd 3 and ends; we reap it as an orphan. */
+      free (x);
+      close (sv[0]);
+      close (out[0]);
+      if (errp[0] >= 0)
+        close (errp[0]);
+      if (in[1] >= 0)
+        close (in[1]);
+      return berth_make_error (err, ENOMEM, "start the exec session");
+    }
+  x->c = c;
+  x->pid = pid;
+  x->sync_w = (struct watch) { W_XSYNC, sv[0], x };
+  x->out_w = (struct watch) { W_XOUT, out[0], x };
+  x->err_w = (struct watch) { W_XERR, errp[0], x };
+  x->in_w = (struct watch) { W_XIN, in[1], x };
+  c->exec = x;
+  ep_set (sv[0], &x->sync_w, EPOLLIN, EPOLL_CTL_ADD);
+  ep_set (out[0], &x->out_w, EPOLLIN, EPOLL_CTL_ADD);
+  if (errp[0] >= 0)
+    ep_set (errp[0], &x->err_w, EPOLLIN, EPOLL_CTL_ADD);
+  if (in[1] >= 0)
+    ep_set (in[1], &x->in_w, 0, EPOLL_CTL_ADD);
+  return 0;
+
+fail:
+  for (int *f = (int[]) { sv[0], sv[1], out[0], out[1], errp[0], errp[1], in[0], in[1], null, -2 }; *f != -2; f++)
+    if (*f >= 0)
+      close (*f);
+  return -1;
+}
+
 /* ---------------------------------------------------------------- requests */
 
 static void
@@ -372,7 +667,39 @@ handle_request (struct client *c, int type, const char *p, size_t len)
           client_flush (c);
         }
       return;
+    case REQ_EXEC:
+      {
+        if (c->exec != NULL || c->attached)
+          return reply_error (c, EBUSY, "this connection is attached or runs an exec already");
+        if (S.exited || !S.execed)
+          return reply_error (c, ESRCH, "the container is not running");
+        if (len < 1)
+          return reply_error (c, EINVAL, "short request");
+        berth_error_t err = NULL;
+        if (exec_start (c, (unsigned char) p[0], p + 1, len - 1, &err) < 0)
+          {
+            int status = err->status;
+            snprintf (buf, sizeof buf, "%s", err->msg);
+            berth_error_release (&err);
+            return reply_error (c, status, buf);
+          }
+        snprintf (buf, sizeof buf, "{\"pid\":%d}", c->exec->pid);
+        return reply (c, buf);
+      }
     case REQ_STDIN:
+      if (c->exec != NULL)
+        {
+          struct exec_session *x = c->exec;
+          if (x->in_w.fd < 0 || x->in_closing)
+            return;
+          if (obuf_append (&x->in_buf, p, len, STDIN_MAX + FRAME_MAX) < 0)
+            {
+              shim_diag ("warning", "exec stdin buffer full: %zu bytes dropped", len);
+              return;
+            }
+          exec_stdin_flush (x);
+          return;
+        }
       if (!c->want_stdin || S.stdin_w.fd < 0 || S.stdin_closing)
         return; /* stream frames get no reply; stdin that nobody can take is dropped */
       if (obuf_append (&S.stdin_buf, p, len, STDIN_MAX + FRAME_MAX) < 0)
@@ -388,6 +715,12 @@ handle_request (struct client *c, int type, const char *p, size_t len)
       stdin_flush ();
       return;
     case REQ_STDIN_CLOSE:
+      if (c->exec != NULL)
+        {
+          c->exec->in_closing = 1;
+          exec_stdin_flush (c->exec);
+          return;
+        }
       /* A pty has no half-close: with a terminal the container's stdin stays open. */
       if (c->want_stdin && !S.cfg->terminal && S.stdin_w.fd >= 0)
         {
@@ -820,6 +1153,8 @@ on_signal (void)
       /* Other pids are orphans of the container's session: we are their subreaper. */
       if (pid == S.child->pid && !S.exited)
         container_exited (status);
+      else
+        exec_reaped (pid, status);
     }
 }
 
@@ -874,19 +1209,19 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
   sigset_t mask;
   sigemptyset (&mask);
   sigaddset (&mask, SIGCHLD);
-  S.sig_w = (struct watch) { W_SIGNAL, signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK) };
-  S.timer_w = (struct watch) { W_TIMER, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
-  S.stall_w = (struct watch) { W_STALL, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) };
+  S.sig_w = (struct watch) { W_SIGNAL, signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK), NULL };
+  S.timer_w = (struct watch) { W_TIMER, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), NULL };
+  S.stall_w = (struct watch) { W_STALL, timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), NULL };
   if (S.sig_w.fd < 0 || S.timer_w.fd < 0 || S.stall_w.fd < 0)
     {
       shim_diag ("error", "signalfd/timerfd: %s", strerror (errno));
       return 1;
     }
-  S.listen_w = (struct watch) { W_LISTEN, listen_fd };
-  S.parent_w = (struct watch) { W_PARENT, child->parent_fd };
-  S.out_w = (struct watch) { W_OUT, out_fd };
-  S.err_w = (struct watch) { W_ERR, err_fd };
-  S.stdin_w = (struct watch) { W_STDIN, stdin_fd };
+  S.listen_w = (struct watch) { W_LISTEN, listen_fd, NULL };
+  S.parent_w = (struct watch) { W_PARENT, child->parent_fd, NULL };
+  S.out_w = (struct watch) { W_OUT, out_fd, NULL };
+  S.err_w = (struct watch) { W_ERR, err_fd, NULL };
+  S.stdin_w = (struct watch) { W_STDIN, stdin_fd, NULL };
   ep_set (S.listen_w.fd, &S.listen_w, EPOLLIN, EPOLL_CTL_ADD);
   ep_set (S.sig_w.fd, &S.sig_w, EPOLLIN, EPOLL_CTL_ADD);
   ep_set (S.timer_w.fd, &S.timer_w, EPOLLIN, EPOLL_CTL_ADD);
@@ -946,6 +1281,24 @@ shim_serve (const struct shim_config *cfg, int dirfd, int listen_fd, struct shim
               shim_diag ("info", "container %s: grace period over, exiting", cfg->id);
               S.quit = 1;
               break;
+            case W_XSYNC:
+              if (w->fd >= 0)
+                exec_sync_read (w->owner);
+              break;
+            case W_XOUT:
+            case W_XERR:
+              if (w->fd >= 0)
+                exec_output_read (w->owner, w);
+              break;
+            case W_XIN:
+              {
+                struct exec_session *x = w->owner;
+                if (w->fd >= 0 && (e & (EPOLLERR | EPOLLHUP)) && obuf_pending (&x->in_buf) == 0)
+                  exec_close_watch (w);
+                else
+                  exec_stdin_flush (x);
+                break;
+              }
             case W_CLIENT:
               {
                 struct client *c = (struct client *) w;

@@ -3,25 +3,33 @@
  * the json-file log, reaps it and keeps its exit status, so containers outlive the daemon
  * and a restarted daemon reconnects through the shim's socket. The plan is prepared here as
  * `Runtime.create` prepares it (cgroup, device rules, seccomp, cgroup mounts), and the
- * runtime's state record is written so that `Runtime.start/kill/exec/delete` work on the
- * container; exec still goes through the runtime library (`DirectRuntime.exec`).
+ * runtime's state record is written so that `Runtime.start/kill/delete` work on the
+ * container. Exec goes through the shim too (shim-exec.ts): the daemon forks nothing per
+ * exec; a shim that predates exec sessions falls back to the runtime library.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { compilePlan, deviceCgroupRules } from "../../runtime/plan/compile.js";
+import { compileExecPlan, compilePlan, deviceCgroupRules } from "../../runtime/plan/compile.js";
 import {
   detectCgroupLayout, openCgroupManager, DEFAULT_CGROUP_ROOT, type CgroupLayout, type CgroupManager, type CgroupStats, type LinuxResources,
 } from "../../runtime/cgroups/index.js";
 import { SeccompCache } from "../../runtime/seccomp/index.js";
-import { procStat } from "../../runtime/proc.js";
+import { hostCapabilities, isAlive, procStat } from "../../runtime/proc.js";
 import { cgroupMountSources, hostCompileContext } from "../../runtime/host-compile-context.js";
 import { parseSpec } from "../../runtime/spec/validate.js";
-import type { Process } from "../../runtime/spec/types.js";
+import type { Process, Spec } from "../../runtime/spec/types.js";
 import type { ContainerRecord as RuntimeRecord } from "../../runtime/state.js";
 import { connectShim, readExitFile, startShim, type ShimAttachStream, type ShimClient, type ShimOutputChunk } from "../../runtime/shim/index.js";
 import { failedPrecondition, internal } from "../../shared/errors.js";
 import type { ContainerRuntime, DirectRuntime, Task, TaskIo } from "./container-runtime.js";
+import { execThroughShim, ShimExecUnsupported } from "./shim-exec.js";
+
+/** What an exec needs of its container, kept from start (or read once after a restart). */
+interface ExecBase {
+  spec: Spec;
+  seccomp: { filter: Uint8Array; flags: number } | undefined;
+}
 
 function killAll(pids: readonly number[]): void {
   for (const p of pids) {
@@ -42,6 +50,8 @@ export class ShimRuntime implements ContainerRuntime {
   private readonly clients = new Map<string, { client: ShimClient; attach: ShimAttachStream }>();
   private layoutCache: CgroupLayout | undefined;
   private readonly seccompCache = new SeccompCache();
+  private readonly execBases = new Map<string, ExecBase>();
+  private hostCaps: bigint | undefined;
 
   /**
    * @param direct the runtime library wrapper (state records, kill, exec, delete)
@@ -72,6 +82,7 @@ export class ShimRuntime implements ContainerRuntime {
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
     // Compiled once per profile (Docker's default for a capability set): about 10-20 ms each.
     const seccomp = spec.linux?.seccomp !== undefined ? this.seccompCache.compile(spec.linux.seccomp, process.arch) : undefined;
+    this.execBases.set(id, { spec, seccomp });
     rt.store.reserve(id);
     const base: RuntimeRecord = {
       id, bundle, rootfs, pid: 0, startTime: "", status: "creating", cgroupsPath,
@@ -212,6 +223,35 @@ export class ShimRuntime implements ContainerRuntime {
   }
 
   async exec(id: string, execId: string, proc: Process, io: TaskIo): Promise<Task> {
+    const rt = this.direct.runtime;
+    const rec = rt.store.read(id);
+    const notRunning = (status: string) => failedPrecondition(`exec in container "${id}": status is "${status}", not "running"`);
+    if (rec.status === "creating" || !isAlive(rec.pid, rec.startTime)) throw notRunning("stopped");
+    const cgroup = openCgroupManager(rec.cgroupsPath, { layout: this.layout() });
+    let frozen = false;
+    try {
+      frozen = cgroup.frozen();
+    } catch {
+      // A cgroup that cannot be read is not frozen by us.
+    }
+    if (frozen) throw notRunning("paused");
+    let base = this.execBases.get(id);
+    if (base === undefined) {
+      const spec = parseSpec(readFileSync(join(rec.bundle, "config.json"), "utf8"));
+      const seccomp = spec.linux?.seccomp !== undefined ? this.seccompCache.compile(spec.linux.seccomp, process.arch) : undefined;
+      base = { spec, seccomp };
+      this.execBases.set(id, base);
+    }
+    this.hostCaps ??= hostCapabilities();
+    const plan = compileExecPlan(base.spec, proc, {
+      pid: rec.pid, cgroupProcs: cgroup.procsFiles(), hostCapabilities: this.hostCaps,
+      ...(base.seccomp !== undefined ? { seccomp: base.seccomp } : {}),
+    });
+    try {
+      return await execThroughShim(this.stateDir(id), id, plan, { stdin: io.stdin, terminal: proc.terminal === true });
+    } catch (err) {
+      if (!(err instanceof ShimExecUnsupported)) throw err;
+    }
     return this.direct.exec(id, execId, proc, io);
   }
 
@@ -238,6 +278,7 @@ export class ShimRuntime implements ContainerRuntime {
   async cleanup(id: string): Promise<void> {
     const c = this.clients.get(id);
     this.clients.delete(id);
+    this.execBases.delete(id);
     await this.direct.cleanup(id);
     if (c !== undefined) {
       await c.client.shutdown().catch(() => undefined);
