@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 /**
  * berthd: the daemon. Flags and daemon.json → config; lock the data root (one daemon per
- * root); wire stores, services and the API server; listen; stop cleanly on SIGTERM/SIGINT.
+ * root); listen at once, holding every request but `/_ping` (server/ready-gate.ts); load
+ * and wire stores, services and the API server, then hand the held requests to it; stop
+ * cleanly on SIGTERM/SIGINT. Only light modules are imported statically: the rest of the
+ * daemon is loaded while the sockets already accept.
  */
 import { parseArgs } from "node:util";
-import { pino, destination } from "pino";
 import { rm, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BERTH_VERSION } from "../api/version.js";
 import { loadConfig, DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT } from "./config.js";
 import { lockDataRoot } from "./data-root-lock.js";
-import { wireDaemon } from "./wire.js";
+import { jsonLogger } from "./json-logger.js";
+import { listenGated, type ReadyGate } from "./server/ready-gate.js";
+import type { Daemon } from "./wire.js";
 
 const USAGE = `Usage: berthd [OPTIONS]
 
@@ -80,40 +84,57 @@ async function main(): Promise<void> {
     network: { bridge: values.bridge, bip: values.bip, ipForward: values["ip-forward"], ipMasq: values["ip-masq"], iptables: values.iptables },
   };
   const config = await loadConfig(opts);
-  const log = pino({ level: config.logLevel, base: { pid: process.pid } }, destination(2));
+  const log = jsonLogger({ level: config.logLevel, base: { pid: process.pid } });
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   const lock = await lockDataRoot(config.dataRoot);
-  let stopping = false;
   let wrotePid = false;
+  let gate: ReadyGate;
   try {
-    const daemon = await wireDaemon({ config, log });
     // Before listening, as dockerd: whoever sees the socket answer finds the pid file.
     if (config.pidfile !== undefined) {
       await mkdir(dirname(config.pidfile), { recursive: true });
       await writeFile(config.pidfile, `${process.pid}\n`);
       wrotePid = true;
     }
-    const addrs = await daemon.listen();
-    log.info({ hosts: addrs, dataRoot: config.dataRoot, version: BERTH_VERSION }, "API listen");
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, "stopping");
-      void (async () => {
-        await daemon.close();
-        if (config.pidfile !== undefined) await rm(config.pidfile, { force: true });
-        await lock.release();
-        log.flush();
-        process.exit(0);
-      })();
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    gate = await listenGated(config.hosts);
   } catch (err) {
     if (wrotePid && config.pidfile !== undefined) await rm(config.pidfile, { force: true });
     await lock.release();
     throw err;
   }
+  log.info({ hosts: gate.addresses, dataRoot: config.dataRoot, version: BERTH_VERSION, ms: Math.round(performance.now()) }, "API listen");
+  const ready: Promise<Daemon> = import("./wire.js").then(({ wireDaemon }) => wireDaemon({ config, log }));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    void (async () => {
+      // A stop during the start waits for it: the services close what they opened.
+      const daemon = await ready.catch(() => undefined);
+      await daemon?.close();
+      await gate.close();
+      if (config.pidfile !== undefined) await rm(config.pidfile, { force: true });
+      await lock.release();
+      process.exit(0);
+    })();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  let daemon: Daemon;
+  try {
+    daemon = await ready;
+  } catch (err) {
+    gate.fail(err);
+    if (stopping) return;
+    stopping = true;
+    await gate.close();
+    if (config.pidfile !== undefined) await rm(config.pidfile, { force: true });
+    await lock.release();
+    throw err;
+  }
+  gate.open({ request: daemon.server.handle, upgrade: daemon.server.upgrade });
+  log.info({ ms: Math.round(performance.now()), phases: daemon.startPhases }, "daemon ready");
 }
 
 main().catch((err: unknown) => {

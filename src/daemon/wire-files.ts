@@ -1,6 +1,8 @@
 /**
  * Wiring of the container file endpoints (cp, diff, export, commit) and of prune / disk
  * use, kept out of wire.ts: the backends over the container, image and layer services.
+ * Their modules (tar packing and extraction, commit, disk use) load on first use: a daemon
+ * start does not pay for them.
  */
 import { join } from "node:path";
 import type { Host } from "../kernel/host.js";
@@ -10,10 +12,9 @@ import type { EventBus } from "../services/events/event-bus.js";
 import type { ImageService } from "../services/images/image-service.js";
 import type { ContainerService } from "../services/containers/container-service.js";
 import { ContainerRecordStore, type ContainerRecord } from "../services/containers/container-record.js";
-import { ContainerArchive } from "../services/containers/archive.js";
-import { commitContainer } from "../services/containers/commit.js";
+import type { ContainerArchive } from "../services/containers/archive.js";
 import type { RootfsMounts } from "../services/containers/rootfs-mounts.js";
-import { DiskService } from "../services/system/disk-service.js";
+import type { DiskService } from "../services/system/disk-service.js";
 import type { VolumeUsage } from "../api/disk-usage.js";
 import type { ContainerFilesBackend, DiskBackend } from "./server/routes/containers/files-routes.js";
 
@@ -48,10 +49,11 @@ async function lowerDirs(layers: OverlayStore, rec: ContainerRecord): Promise<st
 /** The backends of the file routes and the prune / disk use routes. */
 export function wireContainerFiles(w: ContainerFilesWiring): { files: ContainerFilesBackend; disk: DiskBackend } {
   const records = new ContainerRecordStore(join(w.dataRoot, "containers"));
-  const archive = new ContainerArchive({
+  let archiveP: Promise<ContainerArchive> | undefined;
+  const archive = () => archiveP ??= import("../services/containers/archive.js").then(({ ContainerArchive }) => new ContainerArchive({
     containers: w.containers, paths: (id) => records.paths(id), mounts: w.mounts, host: w.host, events: w.events,
     lowers: (rec) => lowerDirs(w.layers, rec),
-  });
+  }));
   // pause/unpause come with the container service's pause support; without it commit does not freeze.
   const svc = w.containers as unknown as { pause?: (ref: string) => Promise<void>; unpause?: (ref: string) => Promise<void> };
   const pause = svc.pause !== undefined && svc.unpause !== undefined
@@ -61,20 +63,26 @@ export function wireContainerFiles(w: ContainerFilesWiring): { files: ContainerF
     }
     : undefined;
   const files: ContainerFilesBackend = {
-    statPath: (ref, path) => archive.statPath(ref, path),
-    getArchive: (ref, path) => archive.getArchive(ref, path),
-    putArchive: (ref, path, input, o) => archive.putArchive(ref, path, input, o),
-    export: (ref) => archive.export(ref),
-    changes: (ref) => archive.changes(ref),
-    commit: (ref, o) => commitContainer({
+    statPath: async (ref, path) => (await archive()).statPath(ref, path),
+    getArchive: async (ref, path) => (await archive()).getArchive(ref, path),
+    putArchive: async (ref, path, input, o) => (await archive()).putArchive(ref, path, input, o),
+    export: async (ref) => (await archive()).export(ref),
+    changes: async (ref) => (await archive()).changes(ref),
+    commit: async (ref, o) => (await import("../services/containers/commit.js")).commitContainer({
       containers: w.containers, images: w.images, host: w.host, pause, events: w.events, log: w.log,
     }, ref, o),
   };
-  const disk = new DiskService({
+  let diskP: Promise<DiskService> | undefined;
+  const diskService = () => diskP ??= import("../services/system/disk-service.js").then(({ DiskService }) => new DiskService({
     containers: w.containers, images: w.images, layers: w.layers, events: w.events, log: w.log,
     get volumes() {
       return w.volumes?.();
     },
-  });
+  }));
+  const disk: DiskBackend = {
+    pruneContainers: async (filters) => (await diskService()).pruneContainers(filters),
+    pruneImages: async (filters) => (await diskService()).pruneImages(filters),
+    diskUsage: async (types) => (await diskService()).diskUsage(types),
+  };
   return { files, disk };
 }

@@ -1,41 +1,26 @@
 /**
  * The composition root: stores → services → API server, constructed explicitly and passed
- * down (no module singletons).
+ * down (no module singletons). The modules are imported here, dynamically, so that the
+ * network's host commands (`ip`, `nft`: other processes) run while the rest of the daemon
+ * is still being loaded and constructed.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { NativeHost } from "../kernel/native-host.js";
 import type { Host } from "../kernel/host.js";
 import type { Logger } from "../shared/logger.js";
-import { ContentStore } from "../store/content/content-store.js";
-import { OverlayStore } from "../store/snapshots/overlay-store.js";
 import { EventBus } from "../services/events/event-bus.js";
-import { ImageService } from "../services/images/image-service.js";
-import { ensureBusyboxImage } from "../services/images/busybox-seed.js";
-import { ContainerService } from "../services/containers/container-service.js";
-import { DirectRuntime } from "../services/containers/container-runtime.js";
-import { ShimRuntime } from "../services/containers/shim-runtime.js";
-import { HealthMonitor } from "../services/containers/health-monitor.js";
-import { listHostDevices } from "../services/containers/host-devices.js";
-import { defaultSeccompProfile } from "../runtime/seccomp/docker-profile.js";
-import { hostCapabilities } from "../runtime/proc.js";
-import { capabilityNames } from "../runtime/capabilities.js";
-import { createServer, type ApiServer } from "./server/server.js";
-import { createSystemBackend } from "./system-info.js";
-import { wireContainerFiles } from "./wire-files.js";
-import { RootfsMounts } from "../services/containers/rootfs-mounts.js";
+import type { ImageService } from "../services/images/image-service.js";
+import type { ContainerService } from "../services/containers/container-service.js";
+import type { ApiServer } from "./server/server.js";
 import type { DaemonConfig } from "./config.js";
-import { runDefaultsOf } from "./wire-run-defaults.js";
-import { ipcShmExtension } from "../services/containers/ipc-shm.js";
-import { openDaemonNetworks } from "./wire-networks.js";
-import { VolumeService } from "../services/volumes/volume-service.js";
-import { containerMounts } from "../services/volumes/container-mounts.js";
 
 /** The daemon's constructed parts. */
 export interface Daemon {
   server: ApiServer;
   images: ImageService;
   events: EventBus;
+  /** Milliseconds each step of the start took (logged with "daemon ready"). */
+  startPhases: Record<string, number>;
   /** Bind every configured host; returns the bound addresses. */
   listen(): Promise<string[]>;
   close(): Promise<void>;
@@ -55,19 +40,49 @@ export interface WireOptions {
 export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const { config, log } = o;
   const root = config.dataRoot;
+  let mark = performance.now();
+  // "begin": since the process started (the module loading of main and the gate before it).
+  const startPhases: Record<string, number> = { begin: Math.round(mark) };
+  const phase = (name: string) => {
+    const t = performance.now();
+    startPhases[name] = Math.round(t - mark);
+    mark = t;
+  };
   await mkdir(root, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  const events = new EventBus();
+  // Late-bound: the image service asks the container service whether an image is in use.
+  let containers: ContainerService | undefined;
+  // First: its host commands are child processes, they overlap what follows.
+  const netP = import("./wire-networks.js").then(({ openDaemonNetworks }) => openDaemonNetworks({ config, events, log, containers: () => containers }));
+  // Awaited below; until then a failure must not count as unhandled.
+  netP.catch(() => undefined);
+  const [
+    { NativeHost }, { ContentStore }, { OverlayStore }, { ImageService }, { ensureBusyboxImage }, { ContainerService },
+    { DirectRuntime }, { ShimRuntime }, { HealthMonitor }, { listHostDevices }, { defaultSeccompProfile },
+    { hostCapabilities }, { capabilityNames }, { createServer }, { createSystemBackend }, { wireContainerFiles },
+    { RootfsMounts }, { runDefaultsOf }, { ipcShmExtension }, { VolumeService }, { containerMounts },
+  ] = await Promise.all([
+    import("../kernel/native-host.js"), import("../store/content/content-store.js"), import("../store/snapshots/overlay-store.js"),
+    import("../services/images/image-service.js"), import("../services/images/busybox-seed.js"),
+    import("../services/containers/container-service.js"), import("../services/containers/container-runtime.js"),
+    import("../services/containers/shim-runtime.js"), import("../services/containers/health-monitor.js"),
+    import("../services/containers/host-devices.js"), import("../runtime/seccomp/docker-profile.js"),
+    import("../runtime/proc.js"), import("../runtime/capabilities.js"), import("./server/server.js"), import("./system-info.js"),
+    import("./wire-files.js"), import("../services/containers/rootfs-mounts.js"), import("./wire-run-defaults.js"),
+    import("../services/containers/ipc-shm.js"), import("../services/volumes/volume-service.js"),
+    import("../services/volumes/container-mounts.js"),
+  ]);
+  phase("import");
   const tmpDir = join(root, "tmp");
   const host = o.host ?? new NativeHost();
   const content = await ContentStore.open(join(root, "content"));
   const layers = await OverlayStore.open(join(root, "overlay"), host);
-  const events = new EventBus();
-  // Late-bound: the image service asks the container service whether an image is in use.
-  let containers: ContainerService | undefined;
   const images = await ImageService.open({ content, layers, events, recordsDir: join(root, "images"), tmpDir,
     usedBy: (id) => containers?.usedBy(id),
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },
   });
+  phase("stores");
   if (o.seed ?? true) {
     const t0 = Date.now();
     try {
@@ -78,13 +93,16 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
       log.warn({ err }, "seed busybox:latest: failed; continuing without it");
     }
   }
+  phase("seed");
   const fifoDir = join(config.execRoot, "fifo");
   await mkdir(fifoDir, { recursive: true, mode: 0o700 });
   const hostCaps = capabilityNames(hostCapabilities());
   // Counted rootfs mounts: cp/export of a stopped container mount it alongside start and exit.
   const mounts = new RootfsMounts(layers);
-  const net = await openDaemonNetworks({ config, events, log, containers: () => containers });
   const volumes = await VolumeService.open({ root: join(root, "volumes"), host, events, log: log.child({ service: "volumes" }) });
+  phase("volumes");
+  const net = await netP;
+  phase("networks");
   const volumeMounts = containerMounts({ volumes, containers: () => containers, events, log: log.child({ service: "volumes" }) });
   const health = new HealthMonitor({ events, exec: () => containers, log: log.child({ service: "health" }) });
   containers = await ContainerService.open({
@@ -101,11 +119,13 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     extensions: [net.extension, ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), volumeMounts, health],
   });
   const ctrs = containers;
+  phase("containers");
   // Containers that kept running through a daemon restart get their healthchecks back.
   for (const c of await ctrs.list()) health.resume(ctrs.get(c.Id));
   // A crash between a volume's record and a container's leaves users that are no containers.
   await volumes.reconcile(new Set((await ctrs.list({ all: true })).map((c) => c.Id)));
   await net.reconcile((id) => ctrs.get(id).State.Running);
+  phase("reconcile");
   const system = createSystemBackend({
     dataRoot: root,
     images: () => images.count(),
@@ -118,10 +138,12 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   const files = wireContainerFiles({ dataRoot: root, containers: ctrs, images, layers, mounts, host, events, log: log.child({ service: "files" }),
     volumes: () => ({ usage: () => volumes.listWithUsage() }) });
   const server = createServer({ system, images, events, containers: ctrs, containerFiles: files.files, disk: files.disk, networks: net.backend, volumes }, log);
+  phase("server");
   return {
     server,
     images,
     events,
+    startPhases,
     async listen() {
       const out: string[] = [];
       for (const h of config.hosts) out.push(await server.listen(h));

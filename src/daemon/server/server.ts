@@ -4,12 +4,10 @@
  * build/listen split); `listen` binds unix sockets or tcp. The raw `http.Server` objects
  * stay reachable for hijacked streams (attach/exec) later.
  */
-import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import { ServerResponse, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { chmod, mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
-import { invalidArgument } from "../../shared/errors.js";
+import { bindHost, closeBound, type BoundHost } from "./listen.js";
 import { nullLogger, type Logger } from "../../shared/logger.js";
 import { writeError } from "./errors.js";
 import { Router } from "./router.js";
@@ -51,6 +49,8 @@ export interface Backends {
 export interface ApiServer {
   /** The node:http request handler. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The handler of `Upgrade: tcp` requests (attach, exec start): routed with their raw socket. */
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
   /** Listen on "unix:///path" or "tcp://host:port"; resolves to the bound address. */
   listen(host: string): Promise<string>;
   /** The listening servers. */
@@ -59,17 +59,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Parse a `-H` value into a unix path or a tcp host/port. */
-export function parseHost(host: string): { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number } {
-  if (host.startsWith("unix://")) {
-    const path = host.slice("unix://".length);
-    if (!path.startsWith("/")) throw invalidArgument(`invalid host "${host}": unix socket path must be absolute`);
-    return { kind: "unix", path };
-  }
-  const m = /^tcp:\/\/([^:/]*|\[[^\]]+\]):(\d+)\/?$/.exec(host);
-  if (m !== null) return { kind: "tcp", host: (m[1] ?? "").replace(/^\[|\]$/g, "") || "127.0.0.1", port: Number(m[2]) };
-  throw invalidArgument(`invalid host "${host}": expected unix:///path or tcp://host:port`);
-}
+export { parseHost } from "./listen.js";
 
 /** Build the API server over `backends`. */
 export function createServer(backends: Backends, log: Logger = nullLogger): ApiServer {
@@ -85,8 +75,8 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
   }
   if (backends.networks !== undefined) router.add(networkRoutes(backends.networks));
   if (backends.volumes !== undefined) router.add(volumeRoutes(backends.volumes));
+  const bound: BoundHost[] = [];
   const servers: Server[] = [];
-  const sockets: string[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const reqLog = log.child({ reqId: randomBytes(4).toString("hex") });
@@ -111,51 +101,28 @@ export function createServer(backends: Backends, log: Logger = nullLogger): ApiS
     });
   };
 
+  const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    registerUpgrade(req, socket, head);
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    res.on("finish", () => socket.end());
+    handle(req, res);
+  };
+
   return {
     handle,
+    upgrade,
     servers,
     async listen(host: string): Promise<string> {
-      const h = parseHost(host);
-      const server = createHttpServer({ keepAlive: true }, handle);
-      // Event streams and slow clients must not be cut by node's defaults.
-      server.requestTimeout = 0;
-      server.headersTimeout = 60_000;
-      // attach and exec start arrive with `Upgrade: tcp`: route them with their raw socket.
-      server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-        registerUpgrade(req, socket, head);
-        const res = new ServerResponse(req);
-        res.assignSocket(socket);
-        res.on("finish", () => socket.end());
-        handle(req, res);
-      });
-      if (h.kind === "unix") {
-        await mkdir(dirname(h.path), { recursive: true, mode: 0o755 });
-        await rm(h.path, { force: true });
-        await new Promise<void>((resolve, reject) => {
-          server.once("error", reject);
-          server.listen(h.path, () => resolve());
-        });
-        await chmod(h.path, 0o660);
-        sockets.push(h.path);
-        servers.push(server);
-        return `unix://${h.path}`;
-      }
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(h.port, h.host, () => resolve());
-      });
-      servers.push(server);
-      const addr = server.address();
-      return typeof addr === "object" && addr !== null ? `tcp://${h.host}:${addr.port}` : host;
+      const b = await bindHost(host, { request: handle, upgrade });
+      bound.push(b);
+      servers.push(b.server);
+      return b.address;
     },
     async close(): Promise<void> {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      })));
+      await closeBound(bound);
+      bound.length = 0;
       servers.length = 0;
-      for (const p of sockets) await rm(p, { force: true });
-      sockets.length = 0;
     },
   };
 }

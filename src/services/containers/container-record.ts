@@ -69,17 +69,14 @@ export class ContainerRecordStore {
   /** Every record on disk (directories without a record are crash leftovers and removed). */
   async loadAll(): Promise<ContainerRecord[]> {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
-    const out: ContainerRecord[] = [];
-    for (const id of await readdir(this.root)) {
-      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+    // Read in parallel (a daemon start waits for them), kept in directory order.
+    const ids = (await readdir(this.root)).filter((id) => /^[0-9a-f]{64}$/.test(id));
+    const recs = await Promise.all(ids.map(async (id) => {
       const rec = await readJson<ContainerRecord>(this.paths(id).record).catch(() => undefined);
-      if (rec === undefined) {
-        await rm(join(this.root, id), { recursive: true, force: true });
-        continue;
-      }
-      out.push(rec);
-    }
-    return out;
+      if (rec === undefined) await rm(join(this.root, id), { recursive: true, force: true });
+      return rec;
+    }));
+    return recs.filter((r): r is ContainerRecord => r !== undefined);
   }
 
   /** Create the container directory (with the rootfs mount point). */

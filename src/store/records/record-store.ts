@@ -55,11 +55,14 @@ export class RecordStore<T> {
 
   /** All records, as [id, value] pairs. */
   async list(): Promise<Array<[string, T]>> {
+    // In parallel (a daemon start waits for every store's list), in id order.
+    const ids = await this.ids();
+    const values = await Promise.all(ids.map((id) => this.get(id)));
     const out: Array<[string, T]> = [];
-    for (const id of await this.ids()) {
-      const v = await this.get(id);
+    ids.forEach((id, i) => {
+      const v = values[i];
       if (v !== undefined) out.push([id, v]);
-    }
+    });
     return out;
   }
 }

@@ -33,6 +33,8 @@ test("kill -9 during a load leaves nothing the next start does not clean up", as
     up = await httpCall(d.socket, "GET", "/_ping").then((r) => r.status === 200, () => false);
   }
   assert.ok(up, "the restarted daemon serves (the stale lock of the killed one is taken over)");
+  // Held until the start (with its clean-up of the data root) is over.
+  assert.equal((await httpCall(d.socket, "GET", "/version")).status, 200);
   assert.deepEqual(await readdir(join(d.dataRoot, "tmp")), []);
   assert.deepEqual(await readdir(join(d.dataRoot, "content", "ingest")), []);
   // The killed load was never acknowledged: the next load works and yields the same image.

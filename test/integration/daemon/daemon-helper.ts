@@ -72,8 +72,15 @@ async function waitForPing(socket: string, child: ChildProcess, logs: () => stri
     if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${logs()}`);
     try {
       const r = await httpCall(socket, "GET", "/_ping");
-      if (r.status === 200) return;
-    } catch {
+      if (r.status === 200) {
+        // /_ping answers as soon as the socket is bound; any other request waits until the
+        // daemon is ready: tests that look at the data root or the host right away need that.
+        const v = await httpCall(socket, "GET", "/version");
+        if (v.status !== 200) throw new Error(`berthd did not start: ${v.status} ${v.body} ${logs()}`);
+        return;
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("berthd did not start")) throw err;
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
