@@ -151,3 +151,14 @@ test("berth reports usage errors as docker does: flag errors exit 125, argument 
   assert.match(help.out, /Usage: berth ps/);
   assert.equal(help.err, "");
 });
+
+test("berth history -H takes no value (-H=false prints raw sizes), as docker's boolean flag", async () => {
+  const e = new FakeEngine();
+  e.history = [{ Id: ID, Created: NOW / 1000 - 60, CreatedBy: "x", Size: 1000, Comment: "", Tags: [] }];
+  const human = await run(["history", "-H", "busybox"], e);
+  assert.equal(human.code, 0);
+  assert.deepEqual(e.calls.at(-1), ["imageHistory", "busybox"]);
+  assert.match(human.out, /About a minute ago\s+x\s+1kB/);
+  const raw = await run(["history", "-H=false", "busybox"], e);
+  assert.match(raw.out, /\s1000\s/);
+});

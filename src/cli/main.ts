@@ -10,6 +10,7 @@ import type { Cli } from "./cli.js";
 import { buildProgram } from "./program.js";
 import { MultiError } from "./commands/report-errors.js";
 import { StatusError } from "./commands/container/exit-status.js";
+import { acceptGoBooleans } from "./go-booleans.js";
 import { installUsageErrors, UsageError, usageError } from "./usage-errors.js";
 
 /** One line per error, docker style. */
@@ -27,6 +28,7 @@ export function errorLines(err: unknown): string[] {
 export async function runCli(argv: string[], cli: Cli, setHost: (h: string) => void): Promise<number> {
   const program = buildProgram(cli);
   installUsageErrors(program, cli.out, cli.err);
+  acceptGoBooleans(program);
   program.hook("preAction", (thisCommand) => {
     const o = thisCommand.opts<{ host?: string }>();
     if (o.host !== undefined) setHost(o.host);

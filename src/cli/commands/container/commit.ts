@@ -39,7 +39,7 @@ export function createCommitCommand(cli: Cli): Command {
     .option("-a, --author <author>", 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
     .option("-c, --change <instruction>", "apply Dockerfile instruction to the created image", (v: string, p: string[] = []) => [...p, v])
     .option("-m, --message <message>", "commit message")
-    .option("-p, --pause [bool]", "pause container during commit", (v: string) => !["false", "0"].includes(v.replace(/^=/, "")), true)
+    .option("-p, --pause", "pause container during commit (default true; -p=false or --no-pause to not)", true)
     .option("--no-pause", "do not pause the container during commit")
     .action(async (container: string, reference: string | undefined, o: CommitCliOptions) => runCommit(cli, container, reference, o));
 }
