@@ -14,7 +14,7 @@ import type { Spec } from "../../runtime/spec/types.js";
 
 const ID = (c: string): string => c.repeat(64);
 
-async function setup(t: { after(fn: () => Promise<void>): void }) {
+async function setup(t: { after(fn: () => Promise<void>): void }, o: { loopbackUp?: boolean } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "berth-ctrnet-"));
   await writeFile(join(dir, "resolv.conf"), "nameserver 192.0.2.53\nsearch corp\n");
   const kernel = new FakeNetKernel();
@@ -30,7 +30,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
         throw notFound(`No such container: ${ref}`);
       },
     }),
-    netns: { create: async (p) => { netnsCalls.push(`create ${p}`); }, remove: async (p) => { netnsCalls.push(`remove ${p}`); } },
+    netns: { create: async (p) => { netnsCalls.push(`create ${p}`); }, remove: async (p) => { netnsCalls.push(`remove ${p}`); }, ...(o.loopbackUp === true ? { loopbackUp: true } : {}) },
     hostHosts: async () => "127.0.0.1\tlocalhost\n",
   });
   t.after(async () => {
@@ -142,4 +142,23 @@ test("connect/disconnect of a running container and reconcile of dead ones", asy
   // A crash: the daemon comes back and the container is not running.
   await x.reconcile(() => false);
   assert.deepEqual(nets.inspect("bridge").Containers, {});
+});
+
+test("a namespace made with lo up costs no command for `none` and no lo line for a bridge", async (t) => {
+  for (const loopbackUp of [false, true]) {
+    const { kernel, x, make, dir } = await setup(t, { loopbackUp });
+    const n = await make("c", "quiet", { NetworkMode: "none" });
+    await x.create(n.rec, {});
+    await x.prepare(n.rec, n.paths);
+    const nsN = join(dir, "netns", ID("c"));
+    const inNs = (path: string) => kernel.callsOf("ip").filter((c) => c.netns === path).map((c) => c.batch);
+    assert.deepEqual(inNs(nsN), loopbackUp ? [] : [[["link", "set", "lo", "up"]]]);
+    const b = await make("b", "web", { NetworkMode: "bridge" });
+    await x.create(b.rec, {});
+    await x.prepare(b.rec, b.paths);
+    const batches = inNs(join(dir, "netns", ID("b")));
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0]?.some((l) => l.join(" ") === "link set dev lo up"), !loopbackUp);
+    assert.ok(batches[0]?.some((l) => l[0] === "addr"), "the address is still set");
+  }
 });

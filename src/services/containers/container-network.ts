@@ -12,7 +12,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from "../../api/containers.js";
-import { createNetnsFile, removeNetnsFile } from "../../kernel/net/netns-file.js";
 import { BerthError, conflict, invalidArgument, notFound } from "../../shared/errors.js";
 import { nullLogger, type Logger } from "../../shared/logger.js";
 import { RecordStore } from "../../store/records/index.js";
@@ -20,6 +19,7 @@ import { buildHostsFile, buildHostnameFile } from "../networks/container-files.j
 import type { NetworkService } from "../networks/network-service.js";
 import type { EndpointRecord, NetworkRecord, PortBinding } from "../networks/network-record.js";
 import type { ContainerExtension, SpecPatch } from "./container-extension.js";
+import { netnsFiles, type NetnsFiles } from "./container-network-netns.js";
 import {
   checkMac, dnsSettings, endpointFrom, endpointsConfig, extraHosts, parseNetMode, parsePortKey, portBindings,
   type ContainerNetConfig, type EndpointConfig,
@@ -42,8 +42,8 @@ export interface ContainerNetworksDeps {
   containers: () => ContainerLookup | undefined;
   /** @default /etc/hosts */
   hostHosts?: () => Promise<string>;
-  /** Namespace files (tests inject fakes). */
-  netns?: { create(path: string): Promise<void>; remove(path: string): Promise<void> };
+  /** Namespace files (tests inject fakes). @default `netnsFiles`: one command, `lo` up */
+  netns?: NetnsFiles;
   log?: Logger;
 }
 
@@ -101,8 +101,8 @@ export class ContainerNetworks implements ContainerExtension {
     return this.d.networks;
   }
 
-  private netns(): { create(path: string): Promise<void>; remove(path: string): Promise<void> } {
-    return this.d.netns ?? { create: createNetnsFile, remove: removeNetnsFile };
+  private netns(): NetnsFiles {
+    return this.d.netns ?? netnsFiles;
   }
 
   private lookup(ref: string): ContainerRecord {
@@ -222,7 +222,8 @@ export class ContainerNetworks implements ContainerExtension {
       return undefined;
     }
     const nsPath = this.netnsPath(rec.ID);
-    await this.netns().create(nsPath);
+    const netns = this.netns();
+    await netns.create(nsPath);
     const ports = portBindings(hc, rec.Config.ExposedPorts ?? undefined);
     const ips: string[] = [];
     const aliases: Array<{ ip: string; aliases: string[] }> = [];
@@ -235,6 +236,7 @@ export class ContainerNetworks implements ContainerExtension {
           containerId: rec.ID,
           name: shortName(rec),
           netns: { path: nsPath },
+          ...(netns.loopbackUp === true ? { loopbackUp: true } : {}),
           aliases: e.aliases,
           ...(e.ipv4 !== undefined ? { ipv4Address: e.ipv4 } : {}),
           ...(e.mac !== undefined ? { macAddress: e.mac } : {}),

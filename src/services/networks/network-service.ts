@@ -86,6 +86,8 @@ export interface ConnectOptions {
   /** The container's name (without "/"). */
   name: string;
   netns: NetnsRef;
+  /** `lo` in `netns` is up already (the caller made the namespace so): the join leaves it. */
+  loopbackUp?: boolean;
   aliases?: readonly string[];
   /** `--ip` */
   ipv4Address?: string;
@@ -644,7 +646,7 @@ export class NetworkService {
       const { out, held } = await reservePorts(this.o.kernel, ep, wanted, this.o.randomInt ?? defaultRandomInt);
       // The DNAT elements only name the address; adding them while the veth is made saves a serial spawn.
       const [joined, ruled] = await Promise.allSettled([
-        this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute }),
+        this.drivers[n.driver].join(n, ep, { netns: c.netns, defaultRoute, loopbackUp: c.loopbackUp === true }),
         out.length > 0 ? this.o.kernel.nft(portsScript(this.table, "add", out, ep.ip)) : Promise.resolve(),
       ]);
       const undo = async (): Promise<void> => {

@@ -123,3 +123,13 @@ test("BridgeDriver.leave() and deleteNetwork() treat a missing link as done", as
   k.failNext("ip", "Operation not permitted");
   await assert.rejects(d.leave(net(), EP), /Operation not permitted/);
 });
+
+test("BridgeDriver.join() leaves lo alone in a namespace made with it up", async () => {
+  const k = new FakeNetKernel();
+  await new BridgeDriver(k).join(net(), EP, { netns: { path: "/run/netns/x" }, defaultRoute: true, loopbackUp: true });
+  assert.deepEqual(k.callsOf("ip")[1]?.batch, [
+    ["addr", "add", "10.5.0.2/24", "dev", "eth0"],
+    ["link", "set", "dev", "eth0", "up"],
+    ["route", "add", "default", "via", "10.5.0.1", "dev", "eth0"],
+  ]);
+});

@@ -75,7 +75,7 @@ export function joinContainerBatch(net: NetworkRecord, ep: EndpointRecord, optio
   if (s === undefined) throw new RangeError(`network "${net.name}" has no subnet`);
   const len = s.subnet.split("/")[1] ?? "32";
   const batch = [
-    ["link", "set", "dev", "lo", "up"],
+    ...(options.loopbackUp === true ? [] : [["link", "set", "dev", "lo", "up"]]),
     ["addr", "add", `${ep.ip}/${len}`, "dev", ep.ifname],
     ["link", "set", "dev", ep.ifname, "up"],
   ];

@@ -12,6 +12,8 @@ export interface JoinOptions {
   netns: NetnsRef;
   /** Install the default route via this network's gateway (the container's first network). */
   defaultRoute: boolean;
+  /** `lo` is up already: the join need not bring it up (one command less for `none`). */
+  loopbackUp?: boolean;
 }
 
 /** The contract of a network driver (bridge, host, null). */

@@ -1,7 +1,8 @@
 /**
  * The `host` and `null` drivers: a container on `host` uses the host's namespace and on
  * `none` keeps only its own `lo`, so there is nothing to create per network. `lo` of a
- * `none` container is brought up, as Docker does.
+ * `none` container is brought up, as Docker does (by the join unless the namespace was made
+ * with it up).
  */
 import type { NetKernel } from "../../../kernel/net/net-kernel.js";
 import type { EndpointRecord, NetworkRecord } from "../network-record.js";
@@ -21,7 +22,7 @@ export class NullDriver implements NetworkDriver {
   async deleteNetwork(_net: NetworkRecord): Promise<void> {}
 
   async join(_net: NetworkRecord, _ep: EndpointRecord, options: JoinOptions): Promise<void> {
-    if (this.name === "null") await this.kernel.ip([["link", "set", "lo", "up"]], options.netns);
+    if (this.name === "null" && options.loopbackUp !== true) await this.kernel.ip([["link", "set", "lo", "up"]], options.netns);
   }
 
   async leave(_net: NetworkRecord, _ep: EndpointRecord): Promise<void> {}
