@@ -84,6 +84,13 @@ test("renderRuleset() drops traffic within a bridge when ICC is off", () => {
   assert.match(text, /chain from-e{12} \{\n    oifname "br-e" drop\n    oifname @bridges drop\n  \}/);
 });
 
+test("renderRuleset() hooks no input chain without an internal network (no per-packet cost for the host's own traffic)", () => {
+  const text = renderRuleset("t", [net("f", "f", "br-f", "10.6.0.0/24", "10.6.0.1")]);
+  assert.doesNotMatch(text, /hook input/);
+  assert.match(text, /map input_from \{ type ifname : verdict; \}/, "the map stays declared");
+  assert.match(renderRuleset("t", [net("g", "g", "br-g", "10.5.0.0/24", "10.5.0.1", { internal: true })]), /chain input \{\n    type filter hook input priority 0; policy accept;\n    iifname vmap @input_from\n  \}/);
+});
+
 test("renderRuleset() with no networks declares empty sets and maps", () => {
   const text = renderRuleset("t1", []);
   assert.match(text, /set bridges \{ type ifname; \}/);

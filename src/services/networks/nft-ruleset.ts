@@ -15,7 +15,9 @@
  * - filter forward: per bridge, `from-<id>` (leaving the bridge: same bridge ok, another berth
  *   bridge dropped = inter-network isolation, internal networks drop everything else) and
  *   `to-<id>` (entering: replies and DNATed connections only);
- * - filter input: internal networks reach only the embedded DNS on their gateway.
+ * - filter input: internal networks reach only the embedded DNS on their gateway. Without an
+ *   internal network there is no input chain at all: a base chain is a hook that every packet
+ *   delivered to the host (loopback included) passes, so an empty one is pure per-packet cost.
  */
 import type { NetworkRecord, PortBinding } from "./network-record.js";
 
@@ -116,7 +118,7 @@ export function renderRuleset(table: string, networks: readonly NetworkRecord[])
     ...post,
     `  }`,
     `  chain forward {\n    type filter hook forward priority 0; policy accept;\n    iifname vmap @fwd_from\n    oifname vmap @fwd_to\n  }`,
-    `  chain input {\n    type filter hook input priority 0; policy accept;\n    iifname vmap @input_from\n  }`,
+    ...(inputFrom.length > 0 ? [`  chain input {\n    type filter hook input priority 0; policy accept;\n    iifname vmap @input_from\n  }`] : []),
     `}`,
   ];
   return `${lines.join("\n")}\n`;
