@@ -233,6 +233,10 @@ main (int argc, char **argv)
       if (cfg.open_stdin && make_pipe (in, 1, &err) < 0)
         fail ("shim", &err);
       io = (struct shim_stdio) { in[0], out[1], errp[1] };
+      /* Room for a burst of output while we are busy (64 KiB by default): fewer blocked
+       * writes in the container and bigger reads here. Best effort (pipe-max-size). */
+      if (fcntl (out[0], F_SETPIPE_SZ, 1 << 20) < 0 || fcntl (errp[0], F_SETPIPE_SZ, 1 << 20) < 0)
+        shim_diag ("warning", "F_SETPIPE_SZ: %s", strerror (errno));
     }
 
   /* Orphans of the container's session are ours to reap, not pid 1's. */

@@ -613,8 +613,12 @@ export class ContainerService {
     task.stdin?.destroy();
     await writer?.close();
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
-    await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs"));
-    await this.releaseExtensions(rec);
+    // Once the processes are gone the rootfs and the extensions' resources (network
+    // namespace, ...) are independent: released side by side.
+    await Promise.all([
+      this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch((err: unknown) => this.log.warn({ err, container: rec.ID }, "unmount rootfs")),
+      this.releaseExtensions(rec),
+    ]);
     live.task = undefined;
     const again = this.restarts.onExit(rec, code, this.now() - Date.parse(rec.State.StartedAt));
     rec.State = {

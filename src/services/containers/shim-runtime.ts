@@ -20,9 +20,10 @@ import { cgroupMountSources, hostCompileContext } from "../../runtime/host-compi
 import { parseSpec } from "../../runtime/spec/validate.js";
 import type { Process, Spec } from "../../runtime/spec/types.js";
 import type { ContainerRecord as RuntimeRecord } from "../../runtime/state.js";
-import { connectShim, readExitFile, startShim, type ShimAttachStream, type ShimClient, type ShimOutputChunk } from "../../runtime/shim/index.js";
+import { connectShim, readExitFile, startShim, type ShimClient } from "../../runtime/shim/index.js";
 import { failedPrecondition, internal } from "../../shared/errors.js";
 import type { ContainerRuntime, DirectRuntime, Task, TaskIo } from "./container-runtime.js";
+import { attachShim, type ShimAttach } from "./shim-attach.js";
 import { execThroughShim, ShimExecUnsupported } from "./shim-exec.js";
 
 /** What an exec needs of its container, kept from start (or read once after a restart). */
@@ -47,7 +48,7 @@ export class ShimRuntime implements ContainerRuntime {
   private readonly direct: DirectRuntime;
   private readonly shimRoot: string;
   private readonly logPath: (id: string) => string;
-  private readonly clients = new Map<string, { client: ShimClient; attach: ShimAttachStream }>();
+  private readonly clients = new Map<string, { client: ShimClient; attach: ShimAttach }>();
   private layoutCache: CgroupLayout | undefined;
   private readonly seccompCache = new SeccompCache();
   private readonly execBases = new Map<string, ExecBase>();
@@ -120,7 +121,9 @@ export class ShimRuntime implements ContainerRuntime {
       pid = started.pid;
       const st = procStat(pid);
       if (st === undefined) throw failedPrecondition(`create container "${id}": process ${pid} exited during create`);
-      rt.store.write({ ...base, pid, startTime: st.startTime, status: "created" });
+      // Not fsynced: the runtime state lives in the exec root (tmpfs by default) and means
+      // nothing after a reboot; a daemon crash keeps the page cache.
+      rt.store.write({ ...base, pid, startTime: st.startTime, status: "created" }, { durable: false });
       const task = await this.connect(id, io);
       await rt.start(id);
       try {
@@ -151,23 +154,23 @@ export class ShimRuntime implements ContainerRuntime {
   /** Attach to the shim of `id` and build the task view of it. */
   private async connect(id: string, io: TaskIo): Promise<Task> {
     const client = connectShim(this.stateDir(id));
-    const attach = client.attach({ stdin: io.stdin });
+    const stdout = new PassThrough();
+    const stderr = io.terminal ? undefined : new PassThrough();
+    const attach = attachShim(this.stateDir(id), { stdin: io.stdin }, {
+      data: (stream, piece) => (stream === 2 && stderr !== undefined ? stderr : stdout).write(piece),
+      end: () => {
+        stdout.end();
+        stderr?.end();
+      },
+    });
     try {
       await attach.ready;
     } catch (err) {
+      attach.close();
       client.close();
       throw err;
     }
     this.clients.set(id, { client, attach });
-    const stdout = new PassThrough();
-    const stderr = io.terminal ? undefined : new PassThrough();
-    attach.output.on("data", (c: ShimOutputChunk) => {
-      (c.stream === 2 && stderr !== undefined ? stderr : stdout).write(c.data);
-    });
-    attach.output.on("end", () => {
-      stdout.end();
-      stderr?.end();
-    });
     const stdin = io.stdin
       ? new Writable({
         write(chunk: Buffer, _enc, cb) {

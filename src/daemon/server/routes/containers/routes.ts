@@ -3,8 +3,8 @@ import { invalidArgument, notImplemented } from "../../../../shared/errors.js";
 import type { Route } from "../../router.js";
 import { boolParam, filtersParam, parseTimestamp, readJsonBody, sendJson } from "../../http-util.js";
 import { hijack, MULTIPLEXED_STREAM, RAW_STREAM } from "../../streams/hijack.js";
-import { frame } from "../../streams/stdcopy.js";
 import { FrameBatcher } from "../../streams/frame-batcher.js";
+import { OutputCoalescer } from "./output-coalescer.js";
 import type { ContainersBackend } from "./backend.js";
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -126,14 +126,15 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         const info = b.inspect(id);
         const tty = info.Config.Tty === true;
         const s = hijack(req, res, streamContentType(tty, version));
+        const out = new OutputCoalescer(s, tty);
         const r = await b.attach(id, {
           stream: boolParam(query, "stream"), logs: boolParam(query, "logs"),
           stdin: boolParam(query, "stdin") ? s.input : undefined,
           stdout: boolParam(query, "stdout"), stderr: boolParam(query, "stderr"),
           detachKeys: query.get("detachKeys") ?? undefined,
         }, {
-          data: (st, c) => s.write(tty ? c : frame(st, c)),
-          end: () => s.end(),
+          data: (st, c) => out.data(st, c),
+          end: () => out.end(),
         });
         s.onClose(() => r.detach());
       },
