@@ -5,11 +5,10 @@
  * `Content-Range` is cut off again, so the offset only ever moves by whole chunks.
  */
 import { createHash, randomUUID, type Hash } from "node:crypto";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { link, mkdir, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import { readJson, writeJsonAtomic } from "../store/records/index.js";
 import type { BlobStore } from "./blob-store.js";
 import { registryError } from "./errors.js";
@@ -107,18 +106,9 @@ export class UploadStore {
       const hashing = state !== undefined && state.size === st.size ? state : undefined;
       this.hashes.delete(id);
       let n = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          n += chunk.length;
-          hashing?.hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
       const path = join(this.dir, id, "data");
       try {
-        // A 1 MiB buffer lets socket chunks gather into one writev while a write is in
-        // flight (the default 16 KiB issues one write per chunk: several times the CPU).
-        await pipeline(source, meter, createWriteStream(path, { flags: "a", highWaterMark: 1 << 20 }));
+        n = await this.blobs.writeStream(path, "a", source, hashing !== undefined ? { hash: hashing.hash } : {});
         if (range !== undefined && n !== range.end - range.start + 1) {
           throw registryError("SIZE_INVALID", `chunk has ${n} bytes, Content-Range says ${range.end - range.start + 1}`);
         }
