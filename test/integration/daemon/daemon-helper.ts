@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BERTHD_NODE_FLAGS } from "../../../src/daemon/node-flags.js";
 
 export const DAEMON_MAIN = fileURLToPath(new URL("../../../src/daemon/main.js", import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
@@ -90,7 +91,7 @@ async function waitForPing(socket: string, child: ChildProcess, logs: () => stri
 
 /** Spawn berthd with extra args (no waiting); for tests of start-up failures. */
 export function spawnDaemon(dir: string, dataRoot: string, socket: string, extra: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [DAEMON_MAIN, "--data-root", dataRoot, "--exec-root", join(dir, "run"), "-H", `unix://${socket}`,
+  return spawn(process.execPath, [...BERTHD_NODE_FLAGS, DAEMON_MAIN, "--data-root", dataRoot, "--exec-root", join(dir, "run"), "-H", `unix://${socket}`,
     "--config-file", join(dir, "daemon.json"), ...extra], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
