@@ -10,8 +10,8 @@
  *
  * Measured, interleaved per round:
  * - host → published port (127.0.0.1): TCP download throughput of a 64 MiB file from
- *   busybox httpd (`DOWNLOADS` times in one client), and HTTP connections per second (one
- *   request each, sequential);
+ *   busybox httpd (`DOWNLOADS` times in one client: a Node HTTP client, and curl), and HTTP
+ *   connections per second (one request each, sequential);
  * - container → container on one user network: the same download with busybox wget
  *   (`DOWNLOADS` times in one `docker exec`, minus an empty exec), and 100 sequential
  *   connections from a shell loop (likewise);
@@ -242,6 +242,26 @@ async function hostClient(e: Engine, kind: "tput" | "conn", port: number): Promi
   return Number(r.stdout.trim());
 }
 
+/**
+ * The same downloads with curl: a client that is not itself the bottleneck. The Node client
+ * spends most of a CPU in JavaScript per byte, so on a 2-CPU machine it measures how the
+ * remaining kernel work is spread over the CPUs as much as the path to the container.
+ */
+async function hostCurl(e: Engine, port: number): Promise<number> {
+  const url = `http://127.0.0.1:${port}/big`;
+  const [cmd, ...pre] = [...e.wrap, "curl"];
+  const r = await run(cmd as string, [...pre, "-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}\n", ...Array<string>(DOWNLOADS).fill(url)], process.env);
+  if (r.code !== 0) throw new Error(`${e.name}: curl: ${r.stderr}`);
+  let bytes = 0;
+  let seconds = 0;
+  for (const line of r.stdout.trim().split("\n")) {
+    const [b, t] = line.split(" ").map(Number);
+    bytes += b ?? 0;
+    seconds += t ?? 0;
+  }
+  return bytes / 1048576 / seconds;
+}
+
 async function c2cTput(e: Engine): Promise<number> {
   const base = (await must(e, ["exec", "cli", "true"])).ms;
   const loop = `i=0; while [ $i -lt ${DOWNLOADS} ]; do wget -qO /dev/null http://srv/big || exit 1; i=$((i+1)); done`;
@@ -304,8 +324,8 @@ async function main(): Promise<void> {
     engines.push(dockerd);
     const ports = new Map<Engine, number>();
     for (const e of engines) ports.set(e, (await setup(e, await freePort())).port);
-    const names = ["host→published: MiB/s", "host→published: conn/s", "container→container: MiB/s", "container→container: conn/s",
-      "run --rm true, --network none: ms", "run --rm true, default bridge: ms"] as const;
+    const names = ["host→published: MiB/s", "host→published (curl): MiB/s", "host→published: conn/s", "container→container: MiB/s",
+      "container→container: conn/s", "run --rm true, --network none: ms", "run --rm true, default bridge: ms"] as const;
     const samples = new Map<string, number[]>();
     const add = (e: Engine, k: string, v: number) => samples.set(`${e.name}|${k}`, [...(samples.get(`${e.name}|${k}`) ?? []), v]);
     for (let r = 0; r < rounds; r++) {
@@ -313,11 +333,12 @@ async function main(): Promise<void> {
       for (const e of order) {
         const port = ports.get(e) as number;
         add(e, names[0], await hostClient(e, "tput", port));
-        add(e, names[1], await hostClient(e, "conn", port));
-        add(e, names[2], await c2cTput(e));
-        add(e, names[3], await c2cConn(e));
-        add(e, names[4], await runLatency(e, ["--network", "none"]));
-        add(e, names[5], await runLatency(e, []));
+        add(e, names[1], await hostCurl(e, port));
+        add(e, names[2], await hostClient(e, "conn", port));
+        add(e, names[3], await c2cTput(e));
+        add(e, names[4], await c2cConn(e));
+        add(e, names[5], await runLatency(e, ["--network", "none"]));
+        add(e, names[6], await runLatency(e, []));
       }
       process.stderr.write(`# round ${r + 1}/${rounds} done\n`);
     }
@@ -329,7 +350,7 @@ async function main(): Promise<void> {
       const d = median(samples.get(`dockerd|${k}`) ?? []);
       out.push(`| ${k} | ${b.toFixed(1)} | ${d.toFixed(1)} | ${(b / d).toFixed(2)}x |`);
     }
-    const share = (n: string) => median(samples.get(`${n}|${names[5]}`) ?? []) - median(samples.get(`${n}|${names[4]}`) ?? []);
+    const share = (n: string) => median(samples.get(`${n}|${names[6]}`) ?? []) - median(samples.get(`${n}|${names[5]}`) ?? []);
     out.push("", `network share of run (default bridge − none, medians): berth ${share("berth").toFixed(1)} ms, dockerd ${share("dockerd").toFixed(1)} ms`);
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {
