@@ -42,6 +42,24 @@ function chunks(n: number, size: number): Buffer[] {
   return Array.from({ length: n }, (_, i) => Buffer.alloc(size, i));
 }
 
+/** A source that yields one chunk per turn of the event loop, as a socket does. */
+function paced(parts: Buffer[]): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      setImmediate(() => this.push(i < parts.length ? parts[i++] : null));
+    },
+  });
+}
+
+async function waitFor(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 test("writes every chunk in order, hashes it in the same pass and finishes short writes", async () => {
   const f = new FakeFile();
   f.maxWrite = 7;
@@ -59,8 +77,8 @@ test("writes every chunk in order, hashes it in the same pass and finishes short
 
 test("starts a background sync every syncEvery bytes, one at a time per file", async () => {
   const f = new FakeFile();
-  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 100, highWaterMark: 10 });
-  await pipeline(Readable.from(chunks(100, 10)), w);
+  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 100, minWrite: 10, maxQueued: 20 });
+  await pipeline(paced(chunks(100, 10)), w);
   // 1000 bytes, a sync after each 100 written: about ten, each issued at a multiple of 100
   assert.ok(f.syncedAt.length >= 8 && f.syncedAt.length <= 10, `syncs at ${f.syncedAt.join(",")}`);
   for (const at of f.syncedAt) assert.ok(at % 10 === 0 && at >= 100);
@@ -70,12 +88,13 @@ test("starts a background sync every syncEvery bytes, one at a time per file", a
 test("a sync still running holds back the end of the stream but not the writes", async () => {
   const f = new FakeFile();
   f.autoSync = false;
-  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 50, highWaterMark: 10 });
+  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 50, minWrite: 10 });
   let finished = false;
-  const done = pipeline(Readable.from(chunks(30, 10)), w).then(() => {
+  const done = pipeline(paced(chunks(30, 10)), w).then(() => {
     finished = true;
   });
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor("all bytes written", () => f.size === 300);
+  await new Promise((r) => setTimeout(r, 20));
   // every byte was written while the first sync had not answered, and no second sync started
   assert.equal(f.size, 300);
   assert.equal(f.pendingSyncs.length, 1);
@@ -91,10 +110,10 @@ test("shared slots cap the syncs in flight across writers", async () => {
   const b = new FakeFile();
   a.autoSync = false;
   b.autoSync = false;
-  const wa = new BlobFileWriter({ fd: 3, ops: a, syncEvery: 20, slots, highWaterMark: 10 });
-  const wb = new BlobFileWriter({ fd: 4, ops: b, syncEvery: 20, slots, highWaterMark: 10 });
-  const done = Promise.all([pipeline(Readable.from(chunks(10, 10)), wa), pipeline(Readable.from(chunks(10, 10)), wb)]);
-  await new Promise((r) => setTimeout(r, 50));
+  const wa = new BlobFileWriter({ fd: 3, ops: a, syncEvery: 20, slots, minWrite: 10 });
+  const wb = new BlobFileWriter({ fd: 4, ops: b, syncEvery: 20, slots, minWrite: 10 });
+  const done = Promise.all([pipeline(paced(chunks(10, 10)), wa), pipeline(paced(chunks(10, 10)), wb)]);
+  await waitFor("both written", () => a.size === 100 && b.size === 100);
   assert.equal(a.pendingSyncs.length + b.pendingSyncs.length, 1);
   assert.equal(slots.inUse, 1);
   a.releaseSyncs();
@@ -103,10 +122,59 @@ test("shared slots cap the syncs in flight across writers", async () => {
   assert.equal(slots.inUse, 0);
 });
 
+test("small chunks are gathered into writes of at least minWrite bytes", async () => {
+  const f = new FakeFile();
+  const w = new BlobFileWriter({ fd: 3, ops: f, minWrite: 100, maxQueued: 400 });
+  await pipeline(Readable.from(chunks(95, 10)), w);
+  assert.equal(f.size, 950);
+  // every write but the last (the rest at the end) carries at least 100 bytes
+  assert.ok(f.data.slice(0, -1).every((b) => b.length >= 100), f.data.map((b) => b.length).join(","));
+  assert.ok(w.writes <= 10, `${w.writes} writes`);
+});
+
+test("a full queue holds the source back until a write drains it", async () => {
+  const f = new FakeFile();
+  let answer: (() => void) | undefined;
+  f.writev = (_fd, buffers, cb) => {
+    const all = Buffer.concat(buffers);
+    f.data.push(all);
+    answer = () => cb(null, all.length);
+  };
+  const size = 1 << 14;
+  const w = new BlobFileWriter({ fd: 3, ops: f, minWrite: size, maxQueued: 4 * size });
+  let pulled = 0;
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield Buffer.alloc(size, i);
+      }
+    })(),
+  );
+  const done = pipeline(source, w);
+  await waitFor("the first write", () => answer !== undefined);
+  await new Promise((r) => setTimeout(r, 30));
+  // the first write has not answered: what was pulled is bounded by the queue (4 chunks)
+  // and the streams' buffers (64 KiB in the writer, 16 objects in the source)
+  assert.ok(pulled < 40, `${pulled} chunks pulled while the file took none`);
+  while (f.size < 100 * size || answer !== undefined) {
+    const a = answer;
+    answer = undefined;
+    if (a === undefined) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    a();
+    await new Promise((r) => setImmediate(r));
+  }
+  await done;
+  assert.equal(w.written, 100 * size);
+});
+
 test("a failed background sync fails the stream", async () => {
   const f = new FakeFile();
   f.syncError = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
-  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 10, highWaterMark: 10 });
+  const w = new BlobFileWriter({ fd: 3, ops: f, syncEvery: 10, minWrite: 10 });
   await assert.rejects(pipeline(Readable.from(chunks(10, 10)), w), /EIO/);
 });
 
@@ -116,12 +184,13 @@ test("more than limit bytes fails with limitError and the chunk over it is not w
     fd: 3,
     ops: f,
     limit: 25,
-    highWaterMark: 10,
+    minWrite: 10,
     limitError: (limit) => new Error(`too big: ${limit}`),
   });
   await assert.rejects(pipeline(Readable.from(chunks(5, 10)), w), /too big: 25/);
-  assert.equal(f.size, 20);
   await w.settled();
+  assert.ok(f.size <= 20, `${f.size} bytes written`);
+  assert.deepEqual(Buffer.concat(f.data), Buffer.concat(chunks(5, 10)).subarray(0, f.size));
 });
 
 test("settled waits for a write still in flight when the source fails", async () => {
@@ -130,7 +199,7 @@ test("settled waits for a write still in flight when the source fails", async ()
   f.writev = (_fd, buffers, cb) => {
     answer = () => cb(null, Buffer.concat(buffers).length);
   };
-  const w = new BlobFileWriter({ fd: 3, ops: f });
+  const w = new BlobFileWriter({ fd: 3, ops: f, minWrite: 1 });
   const source = new Readable({ read() {} });
   const done = pipeline(source, w);
   source.push(Buffer.alloc(10));

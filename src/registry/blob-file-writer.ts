@@ -1,7 +1,6 @@
 /**
  * The sink of an upload body: a Writable over an open file descriptor that hashes each
- * chunk in the same pass, writes everything that gathered while the previous write was in
- * flight with one `writev`, and starts an `fdatasync` in the background every `syncEvery`
+ * chunk in the same pass, gathers chunks into large `writev`s, and starts an `fdatasync` in the background every `syncEvery`
  * bytes. The kernel otherwise keeps a whole upload dirty in the page cache (on a machine
  * with plenty of memory, up to gigabytes) and the fsync that makes the blob durable
  * before it is acknowledged would write all of it after the last byte arrived; syncing
@@ -69,18 +68,22 @@ export interface BlobFileWriterOptions {
   syncEvery?: number;
   /** Shared limit on background syncs; without it every writer may sync. */
   slots?: SyncSlots;
-  /** Bytes buffered before the source is paused (they are written together). @default 1 MiB */
-  highWaterMark?: number;
+  /** Queued bytes that start a write (fewer wait for more, or for the end). @default 512 KiB */
+  minWrite?: number;
+  /** Queued bytes that hold the stream back until a write drains them. @default 2 MiB */
+  maxQueued?: number;
   /** @default nodeFileOps */
   ops?: FileOps;
 }
 
 /** See the module comment. */
 export class BlobFileWriter extends Writable {
-  /** Bytes accepted (hashed and handed to a write). */
+  /** Bytes accepted (hashed and queued for a write). */
   bytes = 0;
   /** Bytes on the file. */
   written = 0;
+  /** Writes issued. */
+  writes = 0;
   /** Background syncs started. */
   syncs = 0;
 
@@ -91,14 +94,22 @@ export class BlobFileWriter extends Writable {
   private readonly syncEvery: number;
   private readonly slots: SyncSlots | undefined;
   private readonly ops: FileOps;
+  private readonly minWrite: number;
+  private readonly maxQueued: number;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private writing = false;
+  private ending = false;
+  /** The callback of the chunk that filled the queue: answered once it drains. */
+  private blocked: ((err?: Error | null) => void) | undefined;
+  private failed: Error | undefined;
   private unsynced = 0;
   private syncing = false;
-  private syncError: Error | undefined;
   private busy = 0;
   private idle: (() => void)[] = [];
 
   constructor(opts: BlobFileWriterOptions) {
-    super({ highWaterMark: opts.highWaterMark ?? 1 << 20 });
+    super({ highWaterMark: 1 << 16 });
     this.fd = opts.fd;
     this.hash = opts.hash;
     this.limit = opts.limit;
@@ -106,6 +117,8 @@ export class BlobFileWriter extends Writable {
     this.syncEvery = opts.syncEvery ?? 0;
     this.slots = opts.slots;
     this.ops = opts.ops ?? nodeFileOps;
+    this.minWrite = opts.minWrite ?? 1 << 19;
+    this.maxQueued = Math.max(opts.maxQueued ?? 1 << 21, this.minWrite);
   }
 
   /** Resolves once no write or sync of this writer is in flight. */
@@ -115,23 +128,38 @@ export class BlobFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.writeAll([chunk], cb);
+    this.accept([chunk], cb);
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.writeAll(
+    this.accept(
       chunks.map((c) => c.chunk),
       cb,
     );
   }
 
-  override _final(cb: (err?: Error | null) => void): void {
-    void this.settled().then(() => cb(this.syncError ?? null));
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // nothing more is written once the stream is over; settled() still waits for a write in flight
+    this.fail(err ?? new Error("write blob: stream destroyed"));
+    this.blocked = undefined;
+    cb(err);
   }
 
-  private writeAll(buffers: Buffer[], cb: (err?: Error | null) => void): void {
-    if (this.syncError !== undefined) {
-      cb(this.syncError);
+  override _final(cb: (err?: Error | null) => void): void {
+    this.ending = true;
+    this.pump();
+    void this.settled().then(() => cb(this.failed ?? null));
+  }
+
+  /**
+   * Hash and queue `buffers`. Chunks off a socket are 64 KiB or less: written as they
+   * come, each would be its own write and its own trip through the libuv pool, so they
+   * are gathered into writes of at least `minWrite` bytes, and the stream is held back
+   * only once `maxQueued` bytes wait.
+   */
+  private accept(buffers: Buffer[], cb: (err?: Error | null) => void): void {
+    if (this.failed !== undefined) {
+      cb(this.failed);
       return;
     }
     let n = 0;
@@ -142,26 +170,56 @@ export class BlobFileWriter extends Writable {
     }
     this.bytes += n;
     if (this.hash !== undefined) for (const b of buffers) this.hash.update(b);
+    for (const b of buffers) this.queue.push(b);
+    this.queued += n;
+    this.pump();
+    if (this.queued >= this.maxQueued) this.blocked = cb;
+    else cb(null);
+  }
+
+  /** Start a write of everything queued, unless one is in flight or too little waits. */
+  private pump(): void {
+    if (this.writing || this.failed !== undefined || this.queued === 0) return;
+    if (!this.ending && this.queued < this.minWrite) return;
+    const bufs = this.queue;
+    const n = this.queued;
+    this.queue = [];
+    this.queued = 0;
+    this.writing = true;
     this.opStarted();
-    const step = (bufs: Buffer[], left: number): void => {
-      this.ops.writev(this.fd, bufs, (err, written) => {
+    const step = (part: Buffer[], left: number): void => {
+      this.writes++;
+      this.ops.writev(this.fd, part, (err, written) => {
         if (err === null && written > 0 && written < left) {
           this.written += written;
-          step(rest(bufs, written), left - written);
+          this.unsynced += written;
+          step(rest(part, written), left - written);
           return;
+        }
+        this.writing = false;
+        if (err !== null || written !== left) {
+          this.fail(err ?? new Error(`write blob: wrote ${written} of ${left} bytes`));
+        } else {
+          this.written += written;
+          this.unsynced += written;
+          this.maybeSync();
+          this.pump();
+        }
+        const cb = this.blocked;
+        if (cb !== undefined && (this.failed !== undefined || this.queued < this.maxQueued)) {
+          this.blocked = undefined;
+          cb(this.failed ?? null);
         }
         this.opDone();
-        if (err !== null || written !== left) {
-          cb(err ?? new Error(`write blob: wrote ${written} of ${left} bytes`));
-          return;
-        }
-        this.written += written;
-        this.unsynced += written;
-        this.maybeSync();
-        cb(null);
       });
     };
-    step(buffers, n);
+    step(bufs, n);
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    this.queue = [];
+    this.queued = 0;
   }
 
   private maybeSync(): void {
@@ -174,7 +232,12 @@ export class BlobFileWriter extends Writable {
     this.ops.fdatasync(this.fd, (err) => {
       this.slots?.release();
       this.syncing = false;
-      if (err !== null) this.syncError ??= err;
+      if (err !== null) {
+        this.fail(err);
+        const cb = this.blocked;
+        this.blocked = undefined;
+        cb?.(err);
+      }
       this.opDone();
     });
   }
