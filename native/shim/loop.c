@@ -1056,7 +1056,11 @@ write_exit_file (void)
       shim_diag ("error", "write exit.json: open: %s", strerror (errno));
       return;
     }
-  if (berth_write_all (fd, buf, strlen (buf), &err) < 0 || fsync (fd) < 0)
+  /* No fsync: the state dir is in the daemon's exec root, volatile by design (a tmpfs
+   * /run/berth normally); after a power loss no container survives for it to describe,
+   * while a daemon crash keeps the page cache. Temp + rename keeps it whole for readers.
+   * The fsync sat between every container's exit and its waiters (2-10 ms on ext4). */
+  if (berth_write_all (fd, buf, strlen (buf), &err) < 0)
     {
       shim_diag ("error", "write exit.json: %s", strerror (err != NULL ? err->status : errno));
       berth_error_release (&err);

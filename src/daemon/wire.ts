@@ -116,7 +116,8 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
     runDefaults: runDefaultsOf(config),
     // Health last: its probes start once the network and the mounts are up.
     // Volumes after ipc/shm: a user mount on /dev/shm replaces the shm bind, as with dockerd.
-    extensions: [net.extension, ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), volumeMounts, health],
+    // The network's prepare writes only the container's own files: it overlaps the rootfs mount.
+    extensions: [Object.assign(net.extension, { prepareWithoutRootfs: true }), ipcShmExtension({ host, containersRoot: join(root, "containers"), lookup: (ref) => (containers as ContainerService).get(ref) }), volumeMounts, health],
   });
   const ctrs = containers;
   phase("containers");

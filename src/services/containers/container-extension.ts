@@ -38,6 +38,12 @@ export interface ContainerExtension {
    * how the spec must change. A throw fails the start (the service then calls `release`).
    */
   prepare?(rec: ContainerRecord, paths: ContainerPaths): Promise<SpecPatch | undefined>;
+  /**
+   * `prepare` neither reads nor writes under `paths.rootfs` (a network namespace, files in
+   * the container's directory): it then runs while the rootfs is being mounted, which
+   * takes a host command. Absent: after the mount.
+   */
+  readonly prepareWithoutRootfs?: boolean;
   /** The container started: `pid` is its init in the host's pid namespace. */
   started?(rec: ContainerRecord, pid: number): Promise<void>;
   /**

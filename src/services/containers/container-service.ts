@@ -542,12 +542,20 @@ export class ContainerService {
     let prepared = false;
     let task: Task;
     try {
-      await this.d.layers.mountRwLayer(rec.ID, paths.rootfs);
-      mounted = true;
-      const patches: SpecPatch[] = [];
+      // Extensions whose prepare does not touch the rootfs run while it is mounted; both
+      // settle before anything is undone, and the patches apply in extension order.
       prepared = true;
+      const early = new Map<ContainerExtension, SpecPatch | undefined>();
+      const [mount, pre] = await Promise.allSettled([
+        this.d.layers.mountRwLayer(rec.ID, paths.rootfs),
+        Promise.all(this.extensions.filter((x) => x.prepareWithoutRootfs === true).map(async (x) => { early.set(x, await x.prepare?.(rec, paths)); })),
+      ]);
+      mounted = mount.status === "fulfilled";
+      if (mount.status === "rejected") throw mount.reason;
+      if (pre.status === "rejected") throw pre.reason;
+      const patches: SpecPatch[] = [];
       for (const x of this.extensions) {
-        const patch = await x.prepare?.(rec, paths);
+        const patch = early.has(x) ? early.get(x) : await x.prepare?.(rec, paths);
         if (patch !== undefined) patches.push(patch);
       }
       const spec = await this.specFor(rec);

@@ -63,6 +63,8 @@ export function ipcShmExtension(d: IpcShmDeps): ContainerExtension {
   };
   return {
     name: "ipc-shm",
+    // The shm tmpfs lives in the container's directory, not under its rootfs.
+    prepareWithoutRootfs: true,
     async create(_rec, body) {
       const ref = peerRef(body.HostConfig?.IpcMode);
       if (ref === undefined) return;
