@@ -90,10 +90,14 @@ export class BlobStore {
 
   /**
    * Verify that the file at `tmp` hashes to `d` (hashing it unless `knownDigest` already
-   * says what it is), then rename it into place. DIGEST_INVALID when it does not match;
-   * the temp file is consumed either way.
+   * says what it is), then make it durable and rename it into place. DIGEST_INVALID when
+   * it does not match; the temp file is consumed either way. `alongside` (typically the
+   * repository link of the blob) runs once the content is verified, while the data is
+   * being synced: both wait for the disk at once instead of one after the other, and a
+   * link whose blob a crash lost is harmless since readers check both.
    */
-  async commitFile(tmp: string, d: ParsedDigest, knownDigest?: string): Promise<number> {
+  async commitFile(tmp: string, d: ParsedDigest, knownDigest?: string, alongside?: () => Promise<void>): Promise<number> {
+    let renamed = false;
     try {
       const actual = knownDigest ?? (await hashFile(tmp, d.algorithm));
       if (actual !== d.digest) {
@@ -101,20 +105,27 @@ export class BlobStore {
           detail: { expected: d.digest, actual },
         });
       }
-      // the data must be on disk before its name says it is verified content
-      const fh = await open(tmp, "r");
-      let size: number;
-      try {
-        await fh.sync();
-        size = (await fh.stat()).size;
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path(d));
-      await fsyncDir(join(this.dir, d.algorithm));
-      return size;
+      const place = async (): Promise<number> => {
+        // the data must be on disk before its name says it is verified content
+        const fh = await open(tmp, "r");
+        let size: number;
+        try {
+          await fh.sync();
+          size = (await fh.stat()).size;
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.path(d));
+        renamed = true;
+        await fsyncDir(join(this.dir, d.algorithm));
+        return size;
+      };
+      const [placed, linked] = await Promise.allSettled([place(), alongside?.()]);
+      if (placed.status === "rejected") throw placed.reason;
+      if (linked.status === "rejected") throw linked.reason;
+      return placed.value;
     } finally {
-      await rm(tmp, { force: true });
+      if (!renamed) await rm(tmp, { force: true });
     }
   }
 
@@ -125,9 +136,10 @@ export class BlobStore {
 
   /**
    * Stream `source` to a temp file while hashing it with `d.algorithm`, then commit it as
-   * `d`. `limit` caps the bytes accepted (SIZE_INVALID beyond it).
+   * `d` (with `alongside`, as `commitFile` does). `limit` caps the bytes accepted
+   * (SIZE_INVALID beyond it).
    */
-  async ingest(source: Readable, d: ParsedDigest, limit?: number): Promise<number> {
+  async ingest(source: Readable, d: ParsedDigest, limit?: number, alongside?: () => Promise<void>): Promise<number> {
     const tmp = this.tempPath();
     const h = createHash(d.algorithm);
     try {
@@ -136,7 +148,7 @@ export class BlobStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    return this.commitFile(tmp, d, `${d.algorithm}:${h.digest("hex")}`);
+    return this.commitFile(tmp, d, `${d.algorithm}:${h.digest("hex")}`, alongside);
   }
 
   /**

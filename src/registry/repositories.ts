@@ -5,10 +5,10 @@
  * artifact type) and `_tags/<tag>` (the digest). Every file is small and written
  * atomically. Names and tags must be validated (names.ts) before they reach this module.
  */
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from "node:fs/promises";
 import { mkdirSync, type Dirent } from "node:fs";
 import { join } from "node:path";
-import { readJson, writeFileAtomic, writeJsonAtomic } from "../store/records/index.js";
+import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from "../store/records/index.js";
 import { tryParseDigest, type ParsedDigest } from "./names.js";
 
 /** What is recorded about a manifest in a repository. */
@@ -57,11 +57,29 @@ export class Repositories {
 
   // ---- blob links
 
-  /** Make blob `d` visible in `name`. */
+  /**
+   * Make blob `d` visible in `name`, durably. The link is an empty file: it needs no
+   * temp-and-rename (there is no content to tear), only its own fsync and its
+   * directory's; an existing link (a concurrent or repeated push) needs the directory's
+   * alone, which costs nothing once it is on disk.
+   */
   async linkBlob(name: string, d: ParsedDigest): Promise<void> {
     const dir = join(this.repoDir(name), "_layers", d.algorithm);
     await mkdir(dir, { recursive: true });
-    await writeFileAtomic(join(dir, d.hex), "");
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(join(dir, d.hex), "wx", 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    if (fh !== undefined) {
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await fsyncDir(dir);
   }
 
   /** True when blob `d` is linked in `name`. */

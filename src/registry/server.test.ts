@@ -61,6 +61,8 @@ test("a monolithic push with the wrong digest is DIGEST_INVALID and stores nothi
   assert.equal(await errorCode(res), "DIGEST_INVALID");
   assert.deepEqual(await readdir(join(r.root, "blobs", "sha256")), []);
   assert.deepEqual(await readdir(join(r.root, "tmp")), []);
+  // the repository link is made only once the content is verified
+  assert.deepEqual(await readdir(join(r.root, "repositories", "a", "_layers", "sha256")).catch(() => []), []);
   assert.equal((await fetch(`${r.base}/v2/a/blobs/${wrong}`, { method: "HEAD" })).status, 404);
 });
 
@@ -161,12 +163,15 @@ test("finishing with a wrong digest is DIGEST_INVALID, keeps the session, stores
   assert.equal(wrong.status, 400);
   assert.equal(await errorCode(wrong), "DIGEST_INVALID");
   assert.deepEqual(await readdir(join(r.root, "blobs", "sha256")), []);
+  assert.deepEqual(await readdir(join(r.root, "repositories", "w", "_layers", "sha256")).catch(() => []), []);
   const missing = await fetch(`${r.base}${loc}`, { method: "PUT" });
   assert.equal(missing.status, 400);
   assert.equal(await errorCode(missing), "DIGEST_INVALID");
   assert.equal((await fetch(`${r.base}${loc}`)).headers.get("range"), "0-6");
   const ok = await fetch(`${r.base}${loc}?digest=${digest("payload")}`, { method: "PUT" });
   assert.equal(ok.status, 201);
+  assert.deepEqual(await readdir(join(r.root, "repositories", "w", "_layers", "sha256")), [digest("payload").slice("sha256:".length)]);
+  assert.deepEqual(await readdir(join(r.root, "uploads")), []);
 });
 
 test("upload DELETE cancels; unknown, foreign-repo and malformed session ids are BLOB_UPLOAD_UNKNOWN", async (t) => {

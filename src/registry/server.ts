@@ -401,8 +401,7 @@ class RegistryHandler {
     const digest = query.get("digest");
     if (digest !== null) {
       const d = parseDigest(digest);
-      await st.blobs.ingest(req, d);
-      await st.repos.linkBlob(name, d);
+      await st.blobs.ingest(req, d, undefined, () => st.repos.linkBlob(name, d));
       return sendEmpty(res, 201, { Location: `/v2/${name}/blobs/${d.digest}`, "Docker-Content-Digest": d.digest });
     }
     if (hasBody(req)) req.resume();
@@ -445,8 +444,7 @@ class RegistryHandler {
     const d = parseDigest(digest);
     if (hasBody(req)) await st.uploads.append(name, id, req, parseContentRange(req.headers["content-range"]));
     else await st.uploads.get(name, id);
-    await st.uploads.finish(name, id, d);
-    await st.repos.linkBlob(name, d);
+    await st.uploads.finish(name, id, d, () => st.repos.linkBlob(name, d));
     sendEmpty(res, 201, { Location: `/v2/${name}/blobs/${d.digest}`, "Docker-Content-Digest": d.digest });
   }
 }

@@ -122,10 +122,11 @@ export class UploadStore {
   }
 
   /**
-   * Finish the session: verify its data against `digest` and commit it as a blob. The
-   * session is removed on success and kept on a digest mismatch.
+   * Finish the session: verify its data against `digest` and commit it as a blob, running
+   * `alongside` (the repository link) while the blob is synced. The session is removed on
+   * success and kept on a digest mismatch.
    */
-  async finish(repo: string, id: string, digest: ParsedDigest): Promise<number> {
+  async finish(repo: string, id: string, digest: ParsedDigest, alongside?: () => Promise<void>): Promise<number> {
     return this.locked(id, async () => {
       const st = await this.get(repo, id);
       const state = this.hashes.get(id);
@@ -136,7 +137,7 @@ export class UploadStore {
       // commitFile consumes its input, so verify a hard link and keep `data` for a retry
       const tmp = this.blobs.tempPath();
       await link(join(this.dir, id, "data"), tmp);
-      const size = await this.blobs.commitFile(tmp, digest, known);
+      const size = await this.blobs.commitFile(tmp, digest, known, alongside);
       this.hashes.delete(id);
       await rm(join(this.dir, id), { recursive: true, force: true });
       return size;
