@@ -250,7 +250,9 @@ async function hostClient(e: Engine, kind: "tput" | "conn", port: number): Promi
 async function hostCurl(e: Engine, port: number): Promise<number> {
   const url = `http://127.0.0.1:${port}/big`;
   const [cmd, ...pre] = [...e.wrap, "curl"];
-  const r = await run(cmd as string, [...pre, "-sS", "-o", "/dev/null", "-w", "%{size_download} %{time_total}\n", ...Array<string>(DOWNLOADS).fill(url)], process.env);
+  // `-o` names the output of one URL only: one per download.
+  const urls = Array.from({ length: DOWNLOADS }, () => ["-o", "/dev/null", url]).flat();
+  const r = await run(cmd as string, [...pre, "-sS", "-w", "%{size_download} %{time_total}\n", ...urls], process.env);
   if (r.code !== 0) throw new Error(`${e.name}: curl: ${r.stderr}`);
   let bytes = 0;
   let seconds = 0;
