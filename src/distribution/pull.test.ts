@@ -342,3 +342,40 @@ test("blob GETs redirected to storage are followed without registry credentials"
   for (const d of img.layers) assert.equal(await content.has(d), true);
   assert.ok(reg.log.includes(`GET /storage/${img.layers[0]}`));
 });
+
+test("a blob download that stops arriving fails after the idle timeout, stores nothing and resumes later", async (t) => {
+  const { reg, content } = await setup(t);
+  const data = "a layer whose registry hangs halfway through";
+  const d = reg.blob(data);
+  reg.opts.stall = new Set([d]);
+  const client = new RegistryClient({ domain: reg.domain, bodyIdleTimeoutMs: 300 });
+  const desc = { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: d, size: data.length };
+  const t0 = Date.now();
+  await assert.rejects(client.fetchBlob("hang", desc, content), (err: Error & { kind?: string }) => {
+    assert.equal(err.kind, "unavailable");
+    assert.match(err.message, new RegExp(`^fetch blob ${d}: no data from the registry for 0.3 s after ${Math.floor(data.length / 2)} of ${data.length} bytes$`));
+    return true;
+  });
+  const took = Date.now() - t0;
+  assert.ok(took >= 300 && took < 5000, `failed after ${took} ms`);
+  assert.equal(await content.has(d), false);
+  // the registry answers again: the download continues from the kept half
+  reg.opts.stall = new Set();
+  assert.equal((await client.fetchBlob("hang", desc, content)).digest, d);
+  assert.equal((await content.readBuffer(d)).toString(), data);
+  assert.deepEqual(reg.ranges, [`/v2/hang/blobs/${d} bytes=${Math.floor(data.length / 2)}-`]);
+});
+
+test("a slow consumer does not count as an idle registry", async (t) => {
+  const { reg, content } = await setup(t);
+  const data = Buffer.alloc(4 << 20, 7);
+  const d = reg.blob(data);
+  const client = new RegistryClient({ domain: reg.domain, bodyIdleTimeoutMs: 100 });
+  const desc = { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: d, size: data.length };
+  // the tee'd copy is read only after 400 ms: the body is paused that long with bytes waiting
+  const got = await client.fetchBlob("slow", desc, content, undefined, undefined, (copy) => {
+    setTimeout(() => copy.resume(), 400);
+  });
+  assert.equal(got.digest, d);
+  assert.equal(await content.has(d), true);
+});

@@ -10,6 +10,7 @@ import { digestOf } from "../store/content/content-store.js";
 import { endpointsFor, type RegistryConfig } from "./endpoints.js";
 import type { AuthConfig } from "./credentials.js";
 import { invalidArgument, unauthenticated, unavailable, BerthError } from "./errors.js";
+import { watchBodyIdle } from "./body-idle.js";
 import { discard, readBody, send } from "./http.js";
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from "./media-types.js";
 import { RegistrySession, responseError, type RegistryRequest } from "./session.js";
@@ -23,6 +24,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Upload chunk size; 0 (the default) uploads monolithically. */
   chunkSize?: number;
+  /** A blob download that receives nothing for this long fails. @default 60000 */
+  bodyIdleTimeoutMs?: number;
 }
 
 /** A fetched manifest or index. */
@@ -55,6 +58,7 @@ export class RegistryClient {
   /** Index of the endpoint pulls use; moves past mirrors that fail. */
   private current = 0;
   private readonly chunkSize: number;
+  private readonly bodyIdleTimeoutMs: number;
 
   constructor(opts: RegistryClientOptions) {
     this.domain = opts.domain;
@@ -62,6 +66,7 @@ export class RegistryClient {
     this.sessions = eps.map((e) => new RegistrySession(e.base, e.mirror ? {} : opts.auth ?? {}, opts.userAgent ?? "berth"));
     this.mirrorFlags = eps.map((e) => e.mirror);
     this.chunkSize = opts.chunkSize ?? 0;
+    this.bodyIdleTimeoutMs = opts.bodyIdleTimeoutMs ?? 60_000;
   }
 
   /** The session of the registry itself (push, login), never a mirror. */
@@ -214,6 +219,11 @@ export class RegistryClient {
       },
     });
     res.on("aborted", () => meter.destroy(unavailable(`fetch blob ${desc.digest}: connection closed after ${n} bytes`)));
+    watchBodyIdle(res, this.bodyIdleTimeoutMs, () => {
+      // the partial bytes stay in the ingest for a later resume; nothing becomes visible
+      meter.destroy(unavailable(`fetch blob ${desc.digest}: no data from the registry for ${this.bodyIdleTimeoutMs / 1000} s after ${n} of ${desc.size} bytes`));
+      res.destroy();
+    });
     const body = res.pipe(meter);
     let stored: Readable = body;
     if (tee !== undefined && start === 0) {
