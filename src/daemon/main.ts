@@ -125,7 +125,8 @@ async function main(): Promise<void> {
   try {
     daemon = await ready;
   } catch (err) {
-    gate.fail(err);
+    // Held requests learn why before the sockets close.
+    await gate.fail(err);
     if (stopping) return;
     stopping = true;
     await gate.close();

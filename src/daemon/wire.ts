@@ -76,8 +76,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
   phase("import");
   const tmpDir = join(root, "tmp");
   const host = o.host ?? new NativeHost();
-  const content = await ContentStore.open(join(root, "content"));
-  const layers = await OverlayStore.open(join(root, "overlay"), host);
+  const [content, layers] = await Promise.all([ContentStore.open(join(root, "content")), OverlayStore.open(join(root, "overlay"), host)]);
   const images = await ImageService.open({ content, layers, events, recordsDir: join(root, "images"), tmpDir,
     usedBy: (id) => containers?.usedBy(id),
     registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors },

@@ -99,7 +99,7 @@ test("a failed start answers held and later requests with a 500 carrying the rea
   const { gate, sock } = await gated(t);
   const held = call(sock, "GET", "/info");
   await new Promise((r) => setTimeout(r, 50));
-  gate.fail(new Error("open content store: disk on fire"));
+  await gate.fail(new Error("open content store: disk on fire"));
   const r = await held;
   assert.equal(r.status, 500);
   assert.deepEqual(JSON.parse(r.body), { message: "start daemon: open content store: disk on fire" });

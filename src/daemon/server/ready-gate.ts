@@ -17,8 +17,11 @@ export interface ReadyGate {
   readonly addresses: readonly string[];
   /** Hand held and later requests to `api`. */
   open(api: HttpHandlers): void;
-  /** Answer held and later requests (but `/_ping`) with a 500 carrying `err`'s message. */
-  fail(err: unknown): void;
+  /**
+   * Answer held and later requests (but `/_ping`) with a 500 carrying `err`'s message;
+   * resolves when the held ones are written.
+   */
+  fail(err: unknown): Promise<void>;
   /** Stop listening, end connections, remove the socket files. */
   close(): Promise<void>;
 }
@@ -43,13 +46,14 @@ function failureBody(err: unknown): string {
 export async function listenGated(hosts: readonly string[]): Promise<ReadyGate> {
   let api: HttpHandlers | undefined;
   let failure: { err: unknown } | undefined;
-  const held: Array<() => void> = [];
-  const answerFailed = (res: ServerResponse): void => {
+  const held: Array<() => Promise<void>> = [];
+  const answerFailed = (res: ServerResponse): Promise<void> => new Promise((resolve) => {
     const body = failureBody(failure?.err);
     for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
-    res.writeHead(500, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
-    res.end(body);
-  };
+    res.writeHead(500, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Connection: "close" });
+    res.once("close", () => resolve());
+    res.end(body, () => resolve());
+  });
   const handlers: HttpHandlers = {
     request(req, res) {
       if (api !== undefined) {
@@ -63,14 +67,14 @@ export async function listenGated(hosts: readonly string[]): Promise<ReadyGate> 
       }
       if (failure !== undefined) {
         req.resume();
-        answerFailed(res);
+        void answerFailed(res);
         return;
       }
-      held.push(() => {
+      held.push(async () => {
         if (api !== undefined) api.request(req, res);
         else {
           req.resume();
-          answerFailed(res);
+          await answerFailed(res);
         }
       });
     },
@@ -79,14 +83,18 @@ export async function listenGated(hosts: readonly string[]): Promise<ReadyGate> 
         api.upgrade(req, socket, head);
         return;
       }
-      const refuse = () => socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(failureBody(failure?.err))}\r\n\r\n${failureBody(failure?.err)}`);
+      const refuse = () => new Promise<void>((resolve) => {
+        const body = failureBody(failure?.err);
+        socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => resolve());
+        socket.once("close", () => resolve());
+      });
       if (failure !== undefined) {
-        refuse();
+        void refuse();
         return;
       }
-      held.push(() => {
+      held.push(async () => {
         if (api !== undefined) api.upgrade(req, socket, head);
-        else refuse();
+        else await refuse();
       });
     },
   };
@@ -97,18 +105,16 @@ export async function listenGated(hosts: readonly string[]): Promise<ReadyGate> 
     await closeBound(bound);
     throw err;
   }
-  const release = () => {
-    for (const f of held.splice(0)) f();
-  };
+  const release = () => Promise.all(held.splice(0).map((f) => f())).then(() => undefined);
   return {
     addresses: bound.map((b) => b.address),
     open(a) {
       api = a;
-      release();
+      void release();
     },
     fail(err) {
       failure = { err };
-      release();
+      return release();
     },
     close: () => closeBound(bound),
   };
