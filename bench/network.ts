@@ -6,7 +6,9 @@
  * environment: only their own bridges and firewall rules on the packet path, fresh conntrack
  * and br_netfilter settings, and nothing of the host's (other daemons' tables, their hooks).
  * dockerd keeps its default networking (docker0, iptables, the userland proxy, forwarding),
- * berthd its defaults (a private bridge and nft table, kernel DNAT).
+ * berthd its defaults (a private bridge and nft table, kernel DNAT). The containers of each
+ * engine sit under a cgroup parent of their own (`/berth-netbench-<pid>` for dockerd's,
+ * `…-berth` for berth's), so neither shares a CPU share with other daemons' containers.
  *
  * Measured, interleaved per round:
  * - host → published port (127.0.0.1): TCP download throughput of a 64 MiB file from
@@ -34,6 +36,8 @@ const SELF = fileURLToPath(import.meta.url);
 const DAEMON_MAIN = fileURLToPath(new URL("../src/daemon/main.js", import.meta.url));
 const FILE_MIB = 64;
 const CONNS = 200;
+const DOCKERD_CGROUP = `berth-netbench-${process.pid}`;
+const BERTH_CGROUP = `berth-netbench-${process.pid}-berth`;
 /**
  * Downloads per throughput sample: one 64 MiB download takes 50 ms container to container,
  * less than the spread of the `docker exec` time subtracted from it; several make the
@@ -96,8 +100,10 @@ async function client(kind: string, port: number): Promise<void> {
 interface Engine {
   name: "berth" | "dockerd";
   env: NodeJS.ProcessEnv;
-  /** Prefix for host-side client processes (nsenter for dockerd). */
+  /** Prefix for host-side client processes (nsenter into the daemon's namespace). */
   wrap: string[];
+  /** Flags of every `docker run`. */
+  runFlags: string[];
   logFile: string;
   stop(): Promise<void>;
 }
@@ -176,7 +182,11 @@ async function startBerth(work: string): Promise<Engine> {
   closeSync(log);
   await waitPing(socket, child, "berthd");
   const env = envFor(dir, socket);
-  return { name: "berth", env, wrap: ["nsenter", `--net=${ns}`], logFile: join(dir, "berthd.log"), stop: () => stopChild(child) };
+  // Its containers under a parent of their own, as dockerd's (`--cgroup-parent`): not in the
+  // `/berth` group that every other berthd on the machine shares, which under load would get
+  // one CPU share for all of them.
+  const runFlags = ["--cgroup-parent", `/${BERTH_CGROUP}`];
+  return { name: "berth", env, wrap: ["nsenter", `--net=${ns}`], runFlags, logFile: join(dir, "berthd.log"), stop: () => stopChild(child) };
 }
 
 async function startDockerd(work: string, image: Buffer): Promise<Engine> {
@@ -190,13 +200,13 @@ async function startDockerd(work: string, image: Buffer): Promise<Engine> {
   const child = spawn("nsenter", [`--net=${ns}`, "dockerd", "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"),
     "--pidfile", join(dir, "dockerd.pid"), "-H", `unix://${socket}`, "--config-file", join(dir, "daemon.json"),
     // The default -500 needs CAP_SYS_RESOURCE, which this machine's bounding set lacks.
-    "--oom-score-adjust", "0", "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", `/berth-netbench-${process.pid}`],
+    "--oom-score-adjust", "0", "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", `/${DOCKERD_CGROUP}`],
   { stdio: ["ignore", log, log] });
   closeSync(log);
   await waitPing(socket, child, "dockerd");
   const env = envFor(dir, socket);
   const e: Engine = {
-    name: "dockerd", env, wrap: ["nsenter", `--net=${ns}`], logFile: join(dir, "dockerd.log"),
+    name: "dockerd", env, wrap: ["nsenter", `--net=${ns}`], runFlags: [], logFile: join(dir, "dockerd.log"),
     async stop() {
       const cpidFile = join(dir, "exec", "containerd", "containerd.pid");
       let cpid = 0;
@@ -224,8 +234,8 @@ const SERVE = `dd if=/dev/zero of=/tmp/big bs=1M count=${FILE_MIB} 2>/dev/null &
 async function setup(e: Engine, port: number): Promise<Setup> {
   const net = `nb${process.pid}`;
   await must(e, ["network", "create", net]);
-  await must(e, ["run", "-d", "--name", "srv", "--network", net, "-p", `127.0.0.1:${port}:80`, "busybox", "sh", "-c", SERVE]);
-  await must(e, ["run", "-d", "--name", "cli", "--network", net, "busybox", "sleep", "100000"]);
+  await must(e, ["run", "-d", ...e.runFlags, "--name", "srv", "--network", net, "-p", `127.0.0.1:${port}:80`, "busybox", "sh", "-c", SERVE]);
+  await must(e, ["run", "-d", ...e.runFlags, "--name", "cli", "--network", net, "busybox", "sleep", "100000"]);
   // Wait for the file.
   for (let i = 0; i < 100; i++) {
     const r = await run("docker", ["exec", "cli", "wget", "-qO-", "http://srv/small"], e.env);
@@ -280,7 +290,7 @@ async function c2cConn(e: Engine): Promise<number> {
 }
 
 async function runLatency(e: Engine, mode: string[]): Promise<number> {
-  return (await must(e, ["run", "--rm", ...mode, "busybox", "true"])).ms;
+  return (await must(e, ["run", "--rm", ...e.runFlags, ...mode, "busybox", "true"])).ms;
 }
 
 function freePort(): Promise<number> {
@@ -369,16 +379,19 @@ function removeCgroupTree(dir: string): void {
 }
 
 /**
- * dockerd's `--cgroup-parent` in every hierarchy, the v1 ones and the cgroup2 mount
- * (`unified`, where it makes the hugetlb cgroups): left behind, they would pile up run after run.
+ * The two engines' cgroup parents in every hierarchy, the v1 ones and the cgroup2 mount
+ * (`unified`, where dockerd makes the hugetlb cgroups): left behind, they would pile up run
+ * after run.
  */
 function removeBenchCgroups(): void {
   let hierarchies: string[];
   try { hierarchies = readdirSync("/sys/fs/cgroup"); } catch { return; }
   for (const h of hierarchies) {
-    const dir = join("/sys/fs/cgroup", h, `berth-netbench-${process.pid}`);
-    removeCgroupTree(dir);
-    if (existsSync(dir)) process.stderr.write(`# could not remove ${dir}\n`);
+    for (const name of [DOCKERD_CGROUP, BERTH_CGROUP]) {
+      const dir = join("/sys/fs/cgroup", h, name);
+      removeCgroupTree(dir);
+      if (existsSync(dir)) process.stderr.write(`# could not remove ${dir}\n`);
+    }
   }
 }
 
