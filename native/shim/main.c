@@ -27,7 +27,7 @@ static const char usage[] =
     "usage: berth-shim --id ID --state-dir DIR [--log-driver json-file|none] [--log-path FILE]\n"
     "                  [--log-max-size BYTES] [--log-max-file N] [--terminal] [--stdin]\n"
     "                  [--shim-log FILE] [--exit-grace SECONDS] [--oom-file CGROUP-FILE]\n"
-    "                  [--log-attrs JSON-OBJECT]   (plan on fd 3)\n";
+    "                  [--log-attrs JSON-OBJECT] [--sync-socket PATH]   (plan on fd 3)\n";
 
 static int dirfd_g = -1;
 
@@ -60,6 +60,7 @@ parse_args (int argc, char **argv, struct shim_config *cfg)
     { "terminal", no_argument, NULL, 't' },           { "stdin", no_argument, NULL, 'I' },
     { "shim-log", required_argument, NULL, 'L' },     { "exit-grace", required_argument, NULL, 'g' },
     { "oom-file", required_argument, NULL, 'o' },     { "log-attrs", required_argument, NULL, 'a' },
+    { "sync-socket", required_argument, NULL, 'S' },
     { NULL, 0, NULL, 0 },
   };
   const char *driver = "json-file";
@@ -80,6 +81,7 @@ parse_args (int argc, char **argv, struct shim_config *cfg)
       case 'L': cfg->shim_log = optarg; break;
       case 'g': cfg->exit_grace = atoi (optarg); break;
       case 'o': cfg->oom_file = optarg; break;
+      case 'S': cfg->sync_socket = optarg; break;
       case 'a':
         if (strlen (optarg) > SHIM_ATTRS_MAX || optarg[0] != '{')
           return -1;
@@ -170,6 +172,27 @@ main (int argc, char **argv)
           return 2;
         }
       shim_diag_init (fd);
+    }
+  /* Started by a small process (a shell) rather than by the daemon: the daemon listens on
+   * PATH and the connection is our fd 3, exactly as the socketpair it would have given. */
+  if (cfg.sync_socket != NULL)
+    {
+      struct sockaddr_un addr = { .sun_family = AF_UNIX };
+      if (strlen (cfg.sync_socket) >= sizeof addr.sun_path)
+        {
+          fprintf (stderr, "berth-shim: --sync-socket `%s`: %s\n", cfg.sync_socket, strerror (ENAMETOOLONG));
+          return 2;
+        }
+      strcpy (addr.sun_path, cfg.sync_socket);
+      int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (s < 0 || connect (s, (struct sockaddr *) &addr, sizeof addr) < 0
+          || (s != SYNC_FD && dup2 (s, SYNC_FD) < 0))
+        {
+          fprintf (stderr, "berth-shim: connect `%s`: %s\n", cfg.sync_socket, strerror (errno));
+          return 2;
+        }
+      if (s != SYNC_FD)
+        close (s);
     }
   int fl = fcntl (SYNC_FD, F_GETFL);
   if (fl < 0 || fcntl (SYNC_FD, F_SETFD, FD_CLOEXEC) < 0 || fcntl (SYNC_FD, F_SETFL, fl & ~O_NONBLOCK) < 0)

@@ -27,6 +27,7 @@ struct shim_config
   int log_max_file;       /* files kept when rotating (Docker's max-file, default 1) */
   int exit_grace;         /* seconds to keep serving after the container exited */
   const char *oom_file;   /* a cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events) */
+  const char *sync_socket; /* connect here for fd 3 instead of inheriting it */
 };
 
 /* The json-file writer (Docker's format, one entry per line or 16 KiB chunk). */

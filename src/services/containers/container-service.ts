@@ -785,10 +785,16 @@ export class ContainerService {
     rec.State = { ...rec.State, Status: "removing" };
     await this.d.runtime.cleanup(rec.ID).catch(() => undefined);
     await this.d.layers.unmount(this.store.paths(rec.ID).rootfs).catch(() => undefined);
-    await this.d.layers.removeRwLayer(rec.ID);
-    for (const x of [...this.extensions].reverse()) {
-      await x.remove?.(rec, { volumes: o.volumes === true }).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "remove container"));
-    }
+    // The writable layer and the extensions' state (endpoints, anonymous volumes) go side by
+    // side; the record last, so a crash before it leaves a container to remove again.
+    await Promise.all([
+      this.d.layers.removeRwLayer(rec.ID),
+      (async () => {
+        for (const x of [...this.extensions].reverse()) {
+          await x.remove?.(rec, { volumes: o.volumes === true }).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "remove container"));
+        }
+      })(),
+    ]);
     await this.store.remove(rec.ID);
     this.records.delete(rec.ID);
     this.live.delete(rec.ID);

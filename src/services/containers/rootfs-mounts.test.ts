@@ -48,3 +48,39 @@ test("RootfsMounts: a running container's mount is adopted, never mounted twice"
   await assert.rejects(m.withMounted("c1", "/r1", false, async () => { throw new Error("copy failed"); }), /copy failed/);
   assert.deepEqual(f.calls, ["unmount /r1", "mount c1 /r1", "unmount /r1"]);
 });
+
+test("RootfsMounts: a target unmounted here is not unmounted again (the removal after an exit)", async () => {
+  const f = fakeLayers();
+  const m = new RootfsMounts(f.layers);
+  await m.mountRwLayer("c1", "/r1");
+  await m.unmount("/r1"); // the exit
+  await m.unmount("/r1"); // the removal
+  assert.deepEqual(f.calls, ["mount c1 /r1", "unmount /r1"]);
+  // Mounted again (a restart), unmounted twice again: one command per real mount.
+  await m.mountRwLayer("c1", "/r1");
+  await m.unmount("/r1");
+  await m.unmount("/r1");
+  assert.deepEqual(f.calls, ["mount c1 /r1", "unmount /r1", "mount c1 /r1", "unmount /r1"]);
+  // After that second call the target is unknown again: a third asks the kernel.
+  await m.unmount("/r1");
+  assert.deepEqual(f.calls.at(-1), "unmount /r1");
+});
+
+test("RootfsMounts: a failed unmount is tried again by the next call", async () => {
+  const calls: string[] = [];
+  let fail = true;
+  const m = new RootfsMounts({
+    createRwLayer: async () => ({ upper: "u", work: "w" }),
+    removeRwLayer: async () => undefined,
+    mountRwLayer: async (_k, target) => target,
+    unmount: async (target) => {
+      calls.push(target);
+      if (fail) throw new Error("umount: target is busy");
+    },
+  });
+  await m.mountRwLayer("c1", "/r1");
+  await assert.rejects(m.unmount("/r1"), /busy/);
+  fail = false;
+  await m.unmount("/r1");
+  assert.deepEqual(calls, ["/r1", "/r1"]);
+});

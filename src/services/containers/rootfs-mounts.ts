@@ -14,6 +14,12 @@ export class RootfsMounts implements ContainerLayers {
   private readonly layers: MountableLayers;
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<unknown>>();
+  /**
+   * Targets this object unmounted itself and has not mounted since: a later unmount of one
+   * (the removal after an exit already unmounted) needs no `umount` command, which would
+   * only fail. Entries go at that second unmount or the next mount.
+   */
+  private readonly unmountedHere = new Set<string>();
 
   constructor(layers: MountableLayers) {
     this.layers = layers;
@@ -44,12 +50,16 @@ export class RootfsMounts implements ContainerLayers {
     return this.serial(target, async () => {
       const n = this.counts.get(target) ?? 0;
       if (n === 0) await this.layers.mountRwLayer(key, target);
+      this.unmountedHere.delete(target);
       this.counts.set(target, n + 1);
       return target;
     });
   }
 
-  /** Drop a reference; the last one unmounts. An uncounted target is unmounted (crash leftovers). */
+  /**
+   * Drop a reference; the last one unmounts. An uncounted target is unmounted (crash
+   * leftovers), unless this object unmounted it last.
+   */
   unmount(target: string): Promise<void> {
     return this.serial(target, async () => {
       const n = this.counts.get(target) ?? 0;
@@ -58,7 +68,9 @@ export class RootfsMounts implements ContainerLayers {
         return;
       }
       this.counts.delete(target);
+      if (n === 0 && this.unmountedHere.delete(target)) return;
       await this.layers.unmount(target);
+      this.unmountedHere.add(target);
     });
   }
 

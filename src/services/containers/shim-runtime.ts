@@ -20,11 +20,12 @@ import { cgroupMountSources, hostCompileContext } from "../../runtime/host-compi
 import { parseSpec } from "../../runtime/spec/validate.js";
 import type { Process, Spec } from "../../runtime/spec/types.js";
 import type { ContainerRecord as RuntimeRecord } from "../../runtime/state.js";
-import { connectShim, readExitFile, startShim, type ShimClient } from "../../runtime/shim/index.js";
+import { connectShim, readExitFile, type ShimClient } from "../../runtime/shim/index.js";
 import { failedPrecondition, internal } from "../../shared/errors.js";
 import type { ContainerRuntime, DirectRuntime, Task, TaskIo } from "./container-runtime.js";
 import { attachShim, type ShimAttach } from "./shim-attach.js";
 import { execThroughShim, ShimExecUnsupported } from "./shim-exec.js";
+import { launchShim } from "./shim-launch.js";
 
 /** What an exec needs of its container, kept from start (or read once after a restart). */
 interface ExecBase {
@@ -112,7 +113,8 @@ export class ShimRuntime implements ContainerRuntime {
         ? join(dirname(memProcs), mem.version === 1 ? "memory.oom_control" : "memory.events") : undefined;
       const log = io.log ?? { driver: "json-file", path: this.logPath(id), maxSize: 0, maxFile: 1 };
       if (log.driver === "json-file") mkdirSync(dirname(log.path), { recursive: true });
-      const started = await startShim({
+      // From a command shell, not Node's spawn (a fork of the whole daemon): shim-launch.ts.
+      const started = await launchShim({
         id, stateDir, logPath: log.path, logDriver: log.driver, logMaxSize: log.maxSize, logMaxFile: log.maxFile,
         ...(log.attrs !== undefined ? { logAttrs: log.attrs } : {}),
         terminal: io.terminal, openStdin: io.stdin, plan,

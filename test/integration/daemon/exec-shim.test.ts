@@ -3,6 +3,7 @@
  * forks nothing): exit codes, separate stdout and stderr, stdin, a terminal, output larger
  * than the shim's buffers (backpressure, not a dropped client), a missing executable, a
  * paused container, and exec into a container after the daemon was killed and restarted.
+ * The shim itself is not the daemon's child (shim-launch.ts starts it from a command shell).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -77,6 +78,8 @@ test("docker exec goes through the shim: status, streams, stdin, tty, big output
   const shim = parentOf(init);
   assert.equal(commOf(shim), "berth-shim");
   assert.notEqual(shim, d.process.pid);
+  // The shim itself was started from a command shell, not forked from the daemon.
+  assert.notEqual(parentOf(shim), d.process.pid, "the daemon is not the shim's parent");
   process.kill(pids[0]!, "SIGTERM");
   assert.equal((await pending).code, 143, "killed by SIGTERM: 128 + 15");
 
