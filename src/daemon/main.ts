@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * berthd: the daemon. Flags and daemon.json → config; lock the data root (one daemon per
  * root); listen at once, holding every request but `/_ping` (server/ready-gate.ts); load
