@@ -25,10 +25,12 @@ test("netnsFiles: a namespace bound on the file with lo up, a stale file replace
   assert.ok(lo[0]?.flags.includes("UP"), `lo is up: ${JSON.stringify(lo)}`);
   const links = JSON.parse(execFileSync("nsenter", [`--net=${path}`, "ip", "-j", "link", "show"], { encoding: "utf8" })) as unknown[];
   assert.equal(links.length, 1, "only lo: a new namespace, not the host's");
-  const first = execFileSync("stat", ["-L", "-c", "%i", path], { encoding: "utf8" });
-  // A file left mounted (a crash): create replaces it with a new namespace.
+  // A file left mounted (a crash): create replaces it with a new namespace. Marked by a
+  // lo MTU, because nsfs inode numbers are reused as soon as the old namespace is freed.
+  execFileSync("nsenter", [`--net=${path}`, "ip", "link", "set", "dev", "lo", "mtu", "1234"]);
   await netnsFiles.create(path);
-  assert.notEqual(execFileSync("stat", ["-L", "-c", "%i", path], { encoding: "utf8" }), first);
+  const after = JSON.parse(execFileSync("nsenter", [`--net=${path}`, "ip", "-j", "link", "show"], { encoding: "utf8" })) as Array<{ ifname: string; mtu: number }>;
+  assert.deepEqual(after.map((l) => [l.ifname, l.mtu]), [["lo", 65536]], "a new namespace, not the stale one");
   assert.equal((await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.split(" ")[4] === path).length, 1);
   await netnsFiles.remove(path);
   assert.equal(await mounted(path), false);
