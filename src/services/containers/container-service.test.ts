@@ -27,7 +27,7 @@ class FakeRuntime implements ContainerRuntime {
   async cleanup(): Promise<void> {}
 }
 
-async function fixture(t: { after(fn: () => Promise<void>): void }, extensions: ContainerExtension[]) {
+async function fixture(t: { after(fn: () => Promise<void>): void }, extensions: ContainerExtension[], o: { mount?: (target: string) => Promise<string> } = {}) {
   const root = await mkdtemp(join(tmpdir(), "berth-ctr-"));
   t.after(() => rm(root, { recursive: true, force: true }));
   const runtime = new FakeRuntime();
@@ -39,7 +39,7 @@ async function fixture(t: { after(fn: () => Promise<void>): void }, extensions: 
     },
     layers: {
       createRwLayer: async (key) => ({ upper: join(root, key, "upper"), work: join(root, key, "work") }),
-      mountRwLayer: async (_key, target) => target,
+      mountRwLayer: async (_key, target) => (o.mount !== undefined ? o.mount(target) : target),
       unmount: async () => undefined,
       removeRwLayer: async () => undefined,
     },
@@ -112,4 +112,42 @@ test("a failing prepare fails the start and releases every extension", async (t)
   assert.deepEqual(calls, ["a.prepare", "b.release", "a.release"]);
   assert.equal(svc.inspect(Id).State.Running, false);
   assert.match(svc.inspect(Id).State.Error, /no such network/);
+});
+
+test("an extension whose prepare needs no rootfs prepares during the mount; patches keep the extension order", async (t) => {
+  const calls: string[] = [];
+  let finishMount!: () => void;
+  const ext = (name: string, early: boolean): ContainerExtension => ({
+    name,
+    ...(early ? { prepareWithoutRootfs: true } : {}),
+    async prepare() { calls.push(`${name}.prepare`); return (spec) => { spec.hostname = `${spec.hostname ?? ""}-${name}`; }; },
+    async release() { calls.push(`${name}.release`); },
+  });
+  const { svc, root } = await fixture(t, [ext("volumes", false), ext("net", true)], {
+    mount: (target) => {
+      calls.push("mount");
+      return new Promise((r) => { finishMount = () => { calls.push("mounted"); r(target); }; });
+    },
+  });
+  const { Id } = await svc.create({ Image: "busybox" });
+  const started = svc.start(Id);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(calls, ["mount", "net.prepare"], "the early prepare ran while the mount was pending");
+  finishMount();
+  await started;
+  assert.deepEqual(calls, ["mount", "net.prepare", "mounted", "volumes.prepare"]);
+  const spec = JSON.parse(await readFile(join(root, "containers", Id, "config.json"), "utf8")) as { hostname: string };
+  assert.equal(spec.hostname, `${Id.slice(0, 12)}-volumes-net`);
+});
+
+test("a failed mount releases only what was prepared alongside it", async (t) => {
+  const calls: string[] = [];
+  const { svc } = await fixture(t, [
+    { name: "volumes", async prepare() { calls.push("volumes.prepare"); return undefined; }, async release() { calls.push("volumes.release"); } },
+    { name: "net", prepareWithoutRootfs: true, async prepare() { calls.push("net.prepare"); return undefined; }, async release() { calls.push("net.release"); } },
+  ], { mount: async () => { throw new Error("mount: no space left on device"); } });
+  const { Id } = await svc.create({ Image: "busybox" });
+  await assert.rejects(svc.start(Id), /no space left/);
+  assert.deepEqual(calls, ["net.prepare", "net.release"]);
+  assert.equal(svc.inspect(Id).State.Running, false);
 });

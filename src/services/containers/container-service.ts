@@ -544,14 +544,22 @@ export class ContainerService {
     try {
       // Extensions whose prepare does not touch the rootfs run while it is mounted; both
       // settle before anything is undone, and the patches apply in extension order.
-      prepared = true;
+      const earlyOnes = this.extensions.filter((x) => x.prepareWithoutRootfs === true);
       const early = new Map<ContainerExtension, SpecPatch | undefined>();
       const [mount, pre] = await Promise.allSettled([
         this.d.layers.mountRwLayer(rec.ID, paths.rootfs),
-        Promise.all(this.extensions.filter((x) => x.prepareWithoutRootfs === true).map(async (x) => { early.set(x, await x.prepare?.(rec, paths)); })),
+        Promise.all(earlyOnes.map(async (x) => { early.set(x, await x.prepare?.(rec, paths)); })),
       ]);
       mounted = mount.status === "fulfilled";
-      if (mount.status === "rejected") throw mount.reason;
+      if (mount.status === "rejected") {
+        // As before: a failed mount releases nothing but what was prepared alongside it.
+        for (const x of [...earlyOnes].reverse()) {
+          await x.release?.(rec).catch((err: unknown) => this.log.warn({ err, container: rec.ID, extension: x.name }, "release container"));
+        }
+        throw mount.reason;
+      }
+      // A failed prepare releases every extension, as a failed prepare always did.
+      prepared = true;
       if (pre.status === "rejected") throw pre.reason;
       const patches: SpecPatch[] = [];
       for (const x of this.extensions) {
