@@ -50,7 +50,10 @@ test("restart policies: backoff loop, on-failure:N, stop ends the loop, bad inpu
       return s.startsWith("Restarting (3)") ? s : undefined;
     }, 30_000);
     assert.match(ps, /^Restarting \(3\) .* ago$/);
-    assert.equal(await inspect(d, "loop", "{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}"), "restarting true true 3");
+    // Inspect sees the same state between two rounds (the next round may have begun since
+    // ps answered: the wait grows, so a later gap is caught).
+    await until("inspect shows restarting", async () =>
+      (await inspect(d, "loop", "{{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}")) === "restarting true true 3" ? true : undefined, 30_000);
     const stop = await d.docker(["stop", "loop"]);
     assert.equal(stop.code, 0, stop.stderr);
     const count = await inspect(d, "loop", "{{.RestartCount}}");
