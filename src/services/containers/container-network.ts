@@ -263,12 +263,12 @@ export class ContainerNetworks implements ContainerExtension {
   }
 
   async release(rec: ContainerRecord): Promise<void> {
-    try {
-      await this.nets.releaseContainer(rec.ID);
-    } catch (err) {
-      this.log.warn({ container: rec.ID, err: String(err) }, "leave networks");
-    }
-    await this.netns().remove(this.netnsPath(rec.ID)).catch((err: unknown) => this.log.warn({ container: rec.ID, err: String(err) }, "remove network namespace"));
+    // Side by side: the veth deletion treats a link already gone with the namespace as done,
+    // so neither waits for the other's host command.
+    await Promise.all([
+      this.nets.releaseContainer(rec.ID).catch((err: unknown) => this.log.warn({ container: rec.ID, err: String(err) }, "leave networks")),
+      this.netns().remove(this.netnsPath(rec.ID)).catch((err: unknown) => this.log.warn({ container: rec.ID, err: String(err) }, "remove network namespace")),
+    ]);
   }
 
   private configFor(rec: ContainerRecord): ContainerNetConfig {
