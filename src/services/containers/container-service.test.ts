@@ -151,3 +151,19 @@ test("a failed mount releases only what was prepared alongside it", async (t) =>
   assert.deepEqual(calls, ["net.prepare", "net.release"]);
   assert.equal(svc.inspect(Id).State.Running, false);
 });
+
+test("a wait whose client has gone is dropped; the others still get the exit", async (t) => {
+  const { svc, runtime } = await fixture(t, []);
+  const { Id } = await svc.create({ Image: "busybox" });
+  await svc.start(Id);
+  const gone = new AbortController();
+  const left = svc.wait(Id, "next-exit", gone.signal);
+  const kept = svc.wait(Id, "not-running");
+  assert.equal(svc.pendingWaits, 2);
+  gone.abort();
+  await assert.rejects(left, /client went away/);
+  assert.equal(svc.pendingWaits, 1);
+  runtime.exits.get(Id)?.(7);
+  assert.deepEqual(await kept, { StatusCode: 7, Error: null });
+  assert.equal(svc.pendingWaits, 0);
+});

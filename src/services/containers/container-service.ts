@@ -755,8 +755,19 @@ export class ContainerService {
     this.publish(rec, "restart");
   }
 
-  /** POST /containers/{id}/wait. */
-  wait(ref: string, condition = "not-running"): Promise<ContainerWaitResponse> {
+  /** Wait requests held until their container's exit or removal (for tests and debugging). */
+  get pendingWaits(): number {
+    let n = 0;
+    for (const ws of this.waiters.values()) n += ws.length;
+    return n;
+  }
+
+  /**
+   * POST /containers/{id}/wait. `signal` ends the wait (rejecting) when the client has gone:
+   * `docker run -d` sends a next-exit wait and leaves, which would otherwise hold the waiter,
+   * and with it the request, until the container exits.
+   */
+  wait(ref: string, condition = "not-running", signal?: AbortSignal): Promise<ContainerWaitResponse> {
     const rec = this.get(ref);
     if (condition === "") condition = "not-running";
     if (condition !== "not-running" && condition !== "next-exit" && condition !== "removed") {
@@ -765,10 +776,17 @@ export class ContainerService {
     if (condition === "not-running" && !rec.State.Running) {
       return Promise.resolve({ StatusCode: rec.State.ExitCode, Error: null });
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const ws = this.waiters.get(rec.ID) ?? [];
-      ws.push({ condition, resolve });
+      const w: Waiter = { condition, resolve };
+      ws.push(w);
       this.waiters.set(rec.ID, ws);
+      signal?.addEventListener("abort", () => {
+        const left = (this.waiters.get(rec.ID) ?? []).filter((x) => x !== w);
+        if (left.length === 0) this.waiters.delete(rec.ID);
+        else this.waiters.set(rec.ID, left);
+        reject(new Error("wait: the client went away"));
+      }, { once: true });
     });
   }
 

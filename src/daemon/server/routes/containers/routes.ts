@@ -71,11 +71,20 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: "POST", path: "/containers/{id}/wait",
       handler: async ({ req, res, params, query }) => {
         req.resume();
-        const result = b.wait(params.id ?? "", query.get("condition") ?? "not-running");
+        const gone = new AbortController();
+        res.once("close", () => gone.abort());
+        const result = b.wait(params.id ?? "", query.get("condition") ?? "not-running", gone.signal);
         // Headers go out at once: clients start the container only after they arrive.
         res.writeHead(200, { "Content-Type": "application/json" });
         res.flushHeaders();
-        res.end(`${JSON.stringify(await result)}\n`);
+        let r: Awaited<typeof result>;
+        try {
+          r = await result;
+        } catch (err) {
+          if (gone.signal.aborted) return;
+          throw err;
+        }
+        res.end(`${JSON.stringify(r)}\n`);
       },
     },
     {
