@@ -245,8 +245,13 @@ export async function followLog(path: string, start: number | LogPosition, o: Re
         for (let i = 0; i < rotated.length; i++) {
           if ((await stat(rotated[i] as string).catch(() => undefined))?.ino === ino) mine = i;
         }
-        const nextPath = mine !== -1 && mine + 1 < rotated.length ? rotated[mine + 1] as string : path;
-        const next = await open(nextPath, "r").catch(() => undefined);
+        let nextPath: string | undefined;
+        if (mine !== -1) nextPath = rotated[mine + 1] ?? path;
+        // Not found by name: deleted past max-file (every file still there is newer), or
+        // caught in the middle of a rotation's renames (look again; jumping to the current
+        // file would skip the rotated ones between).
+        else if ((await fh.stat()).nlink === 0) nextPath = rotated[0] ?? path;
+        const next = nextPath === undefined ? undefined : await open(nextPath, "r").catch(() => undefined);
         if (next !== undefined) {
           await fh.close();
           fh = next;
