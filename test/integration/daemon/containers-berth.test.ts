@@ -2,7 +2,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { CLI_MAIN, startDaemon } from "./daemon-helper.js";
+import { CLI_MAIN, startDaemon, type TestDaemon } from "./daemon-helper.js";
+
+/** Resolves once the daemon has published an `attach` event for `name` since `since` (s). */
+async function attached(d: TestDaemon, name: string, since: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
+      "--filter", `container=${name}`, "--filter", "event=attach", "--format", "{{.Action}}"]);
+    if (ev.stdout.includes("attach")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no attach event for ${name}`);
+}
+
 
 test("berth run: output, exit codes, stdin, flags, errors", async (t) => {
   const d = await startDaemon(t);
@@ -86,8 +98,13 @@ test("berth create/start/ps/logs/exec/stop/restart/kill/wait/rm/inspect, and ps 
 
 test("berth attach streams a running container and exits with its code; Ctrl-P Ctrl-Q detaches", async (t) => {
   const d = await startDaemon(t);
-  await d.berth(["run", "-d", "--name", "a1", "busybox", "sh", "-c", "sleep 3; echo late; exit 6"]);
-  const att = await d.berth(["attach", "a1"]);
+  // The output comes only once the client is attached (the attach event), however slow the machine.
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await d.berth(["run", "-d", "--name", "a1", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; echo late; exit 6"]);
+  const attaching = d.berth(["attach", "a1"]);
+  await attached(d, "a1", since);
+  await d.docker(["exec", "a1", "touch", "/go"]);
+  const att = await attaching;
   assert.deepEqual([att.code, att.stdout], [6, "late\n"]);
   await d.berth(["run", "-d", "-i", "--name", "a2", "busybox", "cat"]);
   const child = spawn(process.execPath, [CLI_MAIN, "-H", d.host, "attach", "a2"], { stdio: ["pipe", "pipe", "ignore"] });

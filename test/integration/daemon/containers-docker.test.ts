@@ -3,7 +3,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { startDaemon } from "./daemon-helper.js";
+import { startDaemon, type TestDaemon } from "./daemon-helper.js";
+
+/** Resolves once the daemon has published an `attach` event for `name` since `since` (s). */
+async function attached(d: TestDaemon, name: string, since: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
+      "--filter", `container=${name}`, "--filter", "event=attach", "--format", "{{.Action}}"]);
+    if (ev.stdout.includes("attach")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no attach event for ${name}`);
+}
+
 
 test("docker run: output, exit codes, -e -w -u, stdin, --rm, errors", async (t) => {
   const d = await startDaemon(t);
@@ -118,8 +130,13 @@ test("docker run -t gives a terminal (through script), docker attach streams out
   const r = spawnSync("script", ["-qec", `${env} docker run --rm -t busybox sh -c 'tty; exit 5'`, "/dev/null"], { encoding: "utf8", input: "" });
   assert.match(r.stdout, /\/dev\/pts\/0\r*\n/);
   assert.equal(r.status, 5);
-  const id = (await d.docker(["run", "-d", "busybox", "sh", "-c", "sleep 1; echo late; exit 2"])).stdout.trim();
-  const att = await d.docker(["attach", id]);
+  // The output comes only once the client is attached (the attach event), however slow the machine.
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const id = (await d.docker(["run", "-d", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; echo late; exit 2"])).stdout.trim();
+  const attaching = d.docker(["attach", id]);
+  await attached(d, id, since);
+  await d.docker(["exec", id, "touch", "/go"]);
+  const att = await attaching;
   assert.equal(att.stdout, "late\n");
   assert.equal(att.code, 2);
   assert.ok(readFileSync(`${d.dataRoot}/containers/${id}/${id}-json.log`, "utf8").includes('"log":"late\\n","stream":"stdout"'));
