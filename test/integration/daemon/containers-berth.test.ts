@@ -2,18 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { CLI_MAIN, startDaemon, type TestDaemon } from "./daemon-helper.js";
+import { CLI_MAIN, startDaemon, attached } from "./daemon-helper.js";
 
-/** Resolves once the daemon has published an `attach` event for `name` since `since` (s). */
-async function attached(d: TestDaemon, name: string, since: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
-      "--filter", `container=${name}`, "--filter", "event=attach", "--format", "{{.Action}}"]);
-    if (ev.stdout.includes("attach")) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no attach event for ${name}`);
-}
 
 
 test("berth run: output, exit codes, stdin, flags, errors", async (t) => {

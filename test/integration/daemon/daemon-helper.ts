@@ -140,3 +140,14 @@ export async function startDaemon(t: T, opts: { daemonJson?: Record<string, unkn
     stop,
   };
 }
+
+/** Resolves once the daemon has published an `attach` event for `name` since `since` (s). */
+export async function attached(d: TestDaemon, name: string, since: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ev = await d.docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
+      "--filter", `container=${name}`, "--filter", "event=attach", "--format", "{{.Action}}"]);
+    if (ev.stdout.includes("attach")) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no attach event for ${name}`);
+}
