@@ -3,12 +3,11 @@
  * roughly its shape), written atomically. The record is the daemon's truth for what was
  * asked; the live process state comes from the runtime and is folded into `State`.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerState, HostConfig } from "../../api/containers.js";
 import type { ImageContainerConfig } from "../../api/images.js";
-import { readJson, TEMP_PREFIX, writeJsonAtomic } from "../../store/records/atomic-file.js";
+import { readJson, writeJsonAtomic } from "../../store/records/atomic-file.js";
 
 /** What berth stores per container. */
 export interface ContainerRecord {
@@ -105,23 +104,7 @@ export class ContainerRecordStore {
       this.onDisk.add(rec.ID);
       return;
     }
-    const tmp = join(this.paths(rec.ID).dir, `${TEMP_PREFIX}config.v2.json-${randomBytes(6).toString("hex")}`);
-    const fh = await open(tmp, "wx", 0o644);
-    try {
-      await fh.writeFile(`${JSON.stringify(rec, null, 1)}\n`);
-      await fh.sync();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    try {
-      await rename(tmp, path);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeJsonAtomic(path, rec, { syncDir: false });
   }
 
   /** Remove the whole container directory. */

@@ -10,8 +10,20 @@ import { randomBytes } from "node:crypto";
 /** Prefix of the temp files this module creates; `cleanTempFiles` removes leftovers. */
 export const TEMP_PREFIX = ".tmp-";
 
+/** Options of `writeFileAtomic`. */
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * fsync the directory after the rename (default). Without it a crash may bring back the
+   * previous content (whole, never a mix): for rewrites of a record whose last version is
+   * not a promise made to a client.
+   */
+  syncDir?: boolean;
+}
+
 /** Write `data` to `path` atomically and durably. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, o: number | AtomicWriteOptions = {}): Promise<void> {
+  const { mode = 0o644, syncDir = true } = typeof o === "number" ? { mode: o } : o;
   const dir = dirname(path);
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString("hex")}`);
   const fh = await open(tmp, "wx", mode);
@@ -30,7 +42,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  if (syncDir) await fsyncDir(dir);
 }
 
 /** fsync a directory so that entries created, renamed or removed in it are durable. */
@@ -44,8 +56,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Write `value` as JSON to `path` atomically. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 1)}\n`);
+export async function writeJsonAtomic(path: string, value: unknown, o: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 1)}\n`, o);
 }
 
 /** Read JSON from `path`; `undefined` when the file does not exist. */
