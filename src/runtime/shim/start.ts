@@ -7,9 +7,8 @@ import { spawn } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { unavailable } from "../../shared/errors.js";
-import { encodePlan } from "../plan/encode.js";
-import { PlanOpError } from "../plan/executor.js";
 import type { Plan } from "../plan/plan.js";
+import { runShimSession } from "./session.js";
 
 /** Default binary: native/build/berth-shim at the repository root (from dist/src/runtime/shim/). */
 export const DEFAULT_BERTH_SHIM = fileURLToPath(new URL("../../../../native/build/berth-shim", import.meta.url));
@@ -65,12 +64,6 @@ export interface StartedShim {
   readonly execed: Promise<void>;
 }
 
-function frame(bytes: Uint8Array): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt32LE(bytes.length);
-  return Buffer.concat([head, bytes]);
-}
-
 /** The shim's command line for `opts` (exported for tests and for diagnostics). */
 export function shimArgs(opts: StartShimOptions): string[] {
   const args = ["--id", opts.id, "--state-dir", opts.stateDir, "--log-driver", opts.logDriver];
@@ -92,108 +85,29 @@ export function shimArgs(opts: StartShimOptions): string[] {
  * with PlanOpError when the plan fails, after the shim has exited.
  */
 export function startShim(opts: StartShimOptions): Promise<StartedShim> {
-  const bytes = encodePlan(opts.plan);
-  const child = spawn(opts.binary ?? DEFAULT_BERTH_SHIM, shimArgs(opts), {
+  const binary = opts.binary ?? DEFAULT_BERTH_SHIM;
+  const child = spawn(binary, shimArgs(opts), {
     detached: true,
     stdio: ["ignore", "ignore", "ignore", "pipe"],
   });
   // The shim outlives us: never let it keep this process alive.
   child.unref();
-  const sock = child.stdio[3] as Duplex | null;
   const shimExited = new Promise<number>((resolve) => {
     child.once("exit", (code, signal) => resolve(code ?? (signal !== null ? 128 : 1)));
     child.once("error", () => resolve(-1));
   });
-
-  let settleExec!: (err?: Error) => void;
-  const execed = new Promise<void>((resolve, reject) => {
-    settleExec = (err) => (err === undefined ? resolve() : reject(err));
+  // Keep this process alive until the shim is gone, so a failure is delivered.
+  const gone = () => {
+    child.ref();
+    return shimExited.then(() => undefined);
+  };
+  const sock = child.stdio[3] as Duplex | null;
+  if (sock === null) return gone().then(() => { throw unavailable("start shim: no fd 3"); });
+  const session = runShimSession(sock, opts, {
+    gone,
+    shimPid: () => child.pid ?? 0,
+    endedEarly: () => shimExited.then((status) => new Error(`start shim: berth-shim ended before the container was created (exit status ${status})`)),
   });
-  execed.catch(() => {});
-
-  return new Promise<StartedShim>((resolve, reject) => {
-    let pid = 0;
-    let created = false;
-    let failure: Error | undefined;
-    const fail = (err: Error): void => {
-      if (failure !== undefined) return;
-      failure = err;
-      settleExec(err);
-      if (created) return;
-      // Keep this process alive until the shim is gone, so the rejection is delivered.
-      // The container process needs no kill: it exits after reporting its error, or reads
-      // EOF in `sync` once our end of fd 3 is gone, and the shim exits with it.
-      child.ref();
-      sock?.destroy();
-      // The shim exits on a failed plan; report only once it is gone.
-      void shimExited.then(() => reject(err));
-    };
-    child.once("error", (err) => fail(unavailable(`start shim: spawn \`${opts.binary ?? DEFAULT_BERTH_SHIM}\`: ${err.message}`, err)));
-    if (sock === null) {
-      fail(unavailable("start shim: no fd 3"));
-      return;
-    }
-    sock.on("error", () => { /* EPIPE when the shim died early: the close path reports it */ });
-    sock.write(frame(bytes));
-    const answerHook = async (phase: string): Promise<void> => {
-      try {
-        const state = opts.onHook !== undefined ? await opts.onHook(phase, pid) : new Uint8Array();
-        sock.write(frame(state));
-      } catch (err) {
-        fail(new Error(`run hook phase ${JSON.stringify(phase)}: ${(err as Error).message}`, { cause: err }));
-        sock.destroy();
-      }
-    };
-    let buffered = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (chunk: string) => {
-      buffered += chunk;
-      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim() === "") continue;
-        let msg: Record<string, unknown>;
-        try {
-          msg = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          fail(new Error(`read berth-shim report: invalid JSON line ${JSON.stringify(line)}`));
-          continue;
-        }
-        switch (msg.type) {
-          case "pid":
-            pid = Number(msg.pid);
-            break;
-          case "hook":
-            void answerHook(String(msg.phase));
-            break;
-          case "created":
-            created = true;
-            (sock as Duplex & { unref?: () => void }).unref?.();
-            resolve({
-              pid, shimPid: child.pid ?? 0,
-              get execed(): Promise<void> {
-                (sock as Duplex & { ref?: () => void }).ref?.();
-                return execed;
-              },
-            });
-            break;
-          case "error":
-            fail(new PlanOpError(msg as unknown as ConstructorParameters<typeof PlanOpError>[0]));
-            break;
-          default:
-            fail(new Error(`read berth-shim report: unknown type ${JSON.stringify(msg.type)}`));
-        }
-      }
-    });
-    sock.on("close", () => {
-      if (failure !== undefined) return;
-      if (created) {
-        settleExec();
-        return;
-      }
-      void shimExited.then((status) => {
-        fail(new Error(`start shim: berth-shim ended before the container was created (exit status ${status})`));
-      });
-    });
-  });
+  child.once("error", (err) => session.fail(unavailable(`start shim: spawn \`${binary}\`: ${err.message}`, err)));
+  return session.started;
 }

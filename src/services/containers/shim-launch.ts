@@ -12,19 +12,11 @@ import { readFileSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { runCommand } from "../../kernel/command-runner.js";
-import { encodePlan } from "../../runtime/plan/encode.js";
-import { PlanOpError } from "../../runtime/plan/executor.js";
-import { DEFAULT_BERTH_SHIM, shimArgs, type StartedShim, type StartShimOptions } from "../../runtime/shim/index.js";
+import { DEFAULT_BERTH_SHIM, runShimSession, shimArgs, type StartedShim, type StartShimOptions } from "../../runtime/shim/index.js";
 import { unavailable } from "../../shared/errors.js";
 
 /** How long the shim may take to connect back. */
 const CONNECT_TIMEOUT_MS = 30_000;
-
-function frame(bytes: Uint8Array): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt32LE(bytes.length);
-  return Buffer.concat([head, bytes]);
-}
 
 function alive(pid: number): boolean {
   try {
@@ -84,85 +76,9 @@ export async function launchShim(opts: StartShimOptions): Promise<StartedShim> {
     const r = await runCommand("sh", ["-c", 'exec </dev/null >/dev/null 2>&1; "$@" &', "sh", binary, ...shimArgs(opts), "--sync-socket", path]);
     if (r.code !== 0) throw unavailable(`start shim: \`${binary}\`: exit status ${r.code}: ${r.stderr.toString().trim()}`);
   });
-  let settleExec!: (err?: Error) => void;
-  const execed = new Promise<void>((resolve, reject) => {
-    settleExec = (err) => (err === undefined ? resolve() : reject(err));
-  });
-  execed.catch(() => {});
-  return new Promise<StartedShim>((resolve, reject) => {
-    let pid = 0;
-    let created = false;
-    let failure: Error | undefined;
-    const fail = (err: Error): void => {
-      if (failure !== undefined) return;
-      failure = err;
-      settleExec(err);
-      if (created) return;
-      sock.destroy();
-      // The shim exits on a failed plan; report only once it is gone.
-      void shimGone(shimPidOf(opts.stateDir)).then(() => reject(err));
-    };
-    sock.on("error", () => {
-      // EPIPE when the shim died before reading the plan: the close path reports it.
-    });
-    sock.write(frame(encodePlan(opts.plan)));
-    const answerHook = async (phase: string): Promise<void> => {
-      try {
-        const state = opts.onHook !== undefined ? await opts.onHook(phase, pid) : new Uint8Array();
-        sock.write(frame(state));
-      } catch (err) {
-        fail(new Error(`run hook phase ${JSON.stringify(phase)}: ${(err as Error).message}`, { cause: err }));
-      }
-    };
-    let buffered = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (chunk: string) => {
-      buffered += chunk;
-      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim() === "") continue;
-        let msg: Record<string, unknown>;
-        try {
-          msg = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          fail(new Error(`read berth-shim report: invalid JSON line ${JSON.stringify(line)}`));
-          continue;
-        }
-        switch (msg.type) {
-          case "pid":
-            pid = Number(msg.pid);
-            break;
-          case "hook":
-            void answerHook(String(msg.phase));
-            break;
-          case "created":
-            created = true;
-            // Waiting for the exec must not keep the daemon alive.
-            sock.unref();
-            resolve({
-              pid, shimPid: shimPidOf(opts.stateDir),
-              get execed(): Promise<void> {
-                sock.ref();
-                return execed;
-              },
-            });
-            break;
-          case "error":
-            fail(new PlanOpError(msg as unknown as ConstructorParameters<typeof PlanOpError>[0]));
-            break;
-          default:
-            fail(new Error(`read berth-shim report: unknown type ${JSON.stringify(msg.type)}`));
-        }
-      }
-    });
-    sock.on("close", () => {
-      if (failure !== undefined) return;
-      if (created) {
-        settleExec();
-        return;
-      }
-      fail(new Error("start shim: berth-shim ended before the container was created"));
-    });
-  });
+  return runShimSession(sock, opts, {
+    gone: () => shimGone(shimPidOf(opts.stateDir)),
+    shimPid: () => shimPidOf(opts.stateDir),
+    endedEarly: async () => new Error("start shim: berth-shim ended before the container was created"),
+  }).started;
 }
