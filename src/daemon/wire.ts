@@ -154,6 +154,7 @@ export async function wireDaemon(o: WireOptions): Promise<Daemon> {
       await ctrs.shutdown({ liveRestore: config.liveRestore === true });
       await net.shutdown();
       await server.close();
+      await layers.settled();
     },
   };
 }

@@ -106,5 +106,7 @@ test("OverlayStore writable layers reference their parent chain and mount with s
   // The writable layer held the only references: its chain is gone with it.
   assert.equal(await store.has(top.chainId), false);
   assert.equal(await store.has(base.chainId), false);
+  // Its files go after the answer; settled() waits for them.
+  await store.settled();
   assert.deepEqual(await readdir(join(root, "rw")), []);
 });

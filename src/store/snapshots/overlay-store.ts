@@ -79,6 +79,8 @@ export class OverlayStore {
   readonly root: string;
   private readonly host: Host;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Deletions of removed writable layers still running (see `removeRwLayer`). */
+  private readonly deleting = new Set<Promise<void>>();
 
   private constructor(root: string, host: Host) {
     this.root = root;
@@ -223,7 +225,9 @@ export class OverlayStore {
       if (r === undefined) return false;
       r.refs = Math.max(0, r.refs - 1);
       if (r.refs > 0) {
-        await writeJsonAtomic(join(this.dir(id), "layer.json"), r);
+        // No directory fsync: a crash can only bring back the higher count, which keeps a
+        // layer longer than needed (never removes one in use).
+        await writeJsonAtomic(join(this.dir(id), "layer.json"), r, { syncDir: false });
         return false;
       }
       await this.removeLocked(id);
@@ -312,8 +316,16 @@ export class OverlayStore {
     if (l === undefined) return;
     const doomed = join(this.root, "rw", `${TEMP_PREFIX}rm-${key}`);
     await rename(this.rwDir(key), doomed);
-    await rm(doomed, { recursive: true, force: true });
     for (const id of (await this.chainOf(l.parent)).reverse()) await this.release(id);
+    // Gone once renamed: the files are deleted after the answer (`docker run --rm` waits for
+    // it); what a crash leaves behind is a temp entry that `open` removes.
+    const gone: Promise<void> = rm(doomed, { recursive: true, force: true }).catch(() => undefined).finally(() => { this.deleting.delete(gone); });
+    this.deleting.add(gone);
+  }
+
+  /** Resolves once the files of removed writable layers are deleted. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.deleting]);
   }
 
   /** Remove layers nobody references (left by a crash between apply and acquire). */
