@@ -17,6 +17,7 @@ import { hostPlatform, MEDIA_TYPE, parseImageConfig, type HistoryEntry, type Ima
 import { ImageStore, type ImageLayer, type ImageRecord } from "./image-store.js";
 import { familiarString, fullString, isValidTag, parseReference, withDefaultTag, type Reference } from "./reference.js";
 import type { PullImageOptions, PushImageOptions } from "./pull.js";
+import { compareStrings } from "../../shared/compare.js";
 
 type LoginAuth = NonNullable<PullImageOptions["auth"]>;
 
@@ -228,7 +229,7 @@ export class ImageService {
         Size: size,
       });
     }
-    return out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
+    return out.sort((a, b) => b.Created - a.Created || compareStrings(a.Id, b.Id));
   }
 
   /** GET /images/{name}/json. */

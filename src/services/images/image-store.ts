@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { RecordStore } from "../../store/records/record-store.js";
 import { readJson, writeJsonAtomic } from "../../store/records/atomic-file.js";
+import { compareStrings } from "../../shared/compare.js";
 
 /** A layer of an image as stored. */
 export interface ImageLayer {
@@ -71,7 +72,7 @@ export class ImageStore {
 
   private async saveRefs(): Promise<void> {
     const refs: Record<string, string> = {};
-    for (const [k, v] of [...this.refs].sort(([a], [b]) => a.localeCompare(b))) refs[k] = v;
+    for (const [k, v] of [...this.refs].sort(([a], [b]) => compareStrings(a, b))) refs[k] = v;
     await writeJsonAtomic(this.refsPath, { refs } satisfies RefFile);
   }
 

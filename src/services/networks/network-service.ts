@@ -37,6 +37,7 @@ import { collectAbandoned, removeLease, writeLease } from "./owner-leases.js";
 import { addressOn, namesOn, visibleNetworks } from "./name-resolution.js";
 import { listPredicate, prunePredicate, type NetworkFilters } from "./network-filters.js";
 import { rfc3339Nano, toInspect, validateRecord, type EndpointRecord, type NetworkInspect, type NetworkRecord, type PortBinding } from "./network-record.js";
+import { compareStrings } from "../../shared/compare.js";
 
 /** The default bridge's settings. */
 export interface DefaultBridgeOptions {
@@ -526,7 +527,7 @@ export class NetworkService {
   list(filters: NetworkFilters = {}): NetworkInspect[] {
     const keep = listPredicate(filters);
     return [...this.nets.values()]
-      .sort((a, b) => a.created.localeCompare(b.created))
+      .sort((a, b) => compareStrings(a.created, b.created))
       .filter(keep)
       // The list shows no containers (as dockerd).
       .map((n) => ({ ...toInspect(n), Containers: {} }));
