@@ -1,6 +1,7 @@
 /**
- * The logger shape libraries and the server accept (pino's, so the daemon passes its pino
- * instance); `nullLogger` is the do-nothing default libraries use.
+ * The logger shape libraries and the server accept (pino's: berthd passes its
+ * `jsonLogger`, berth-registry a pino instance); `nullLogger` is the do-nothing default
+ * libraries use.
  */
 
 /** A structured logger: `(fields, message)` or `(message)`, and child loggers with fields. */

@@ -7,12 +7,17 @@
 /** Stream type bytes. */
 export const STREAM = { stdin: 0, stdout: 1, stderr: 2, systemerr: 3 } as const;
 
-/** One frame for `payload` on `stream`. */
-export function frame(stream: keyof typeof STREAM, payload: Buffer): Buffer {
+/** The 8-byte header of a frame of `length` bytes on `stream` (for writing header and payload apart). */
+export function frameHeader(stream: keyof typeof STREAM, length: number): Buffer {
   const head = Buffer.alloc(8);
   head[0] = STREAM[stream];
-  head.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([head, payload]);
+  head.writeUInt32BE(length, 4);
+  return head;
+}
+
+/** One frame for `payload` on `stream`. */
+export function frame(stream: keyof typeof STREAM, payload: Buffer): Buffer {
+  return Buffer.concat([frameHeader(stream, payload.length), payload]);
 }
 
 /** Incremental demultiplexer (the client side, and for tests). */

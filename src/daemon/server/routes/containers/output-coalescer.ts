@@ -6,7 +6,7 @@
  * copied into its own framed buffer and written alone: with 100 MB of output, the copies
  * and the fresh buffers they needed were a third of the daemon's CPU time.
  */
-import { STREAM } from "../../streams/stdcopy.js";
+import { frameHeader, type STREAM } from "../../streams/stdcopy.js";
 
 /** Written out before the turn ends once this much is pending. */
 const MAX_PENDING = 1 << 20;
@@ -31,13 +31,7 @@ export class OutputCoalescer {
   /** One piece of output on `stream` (a frame of its own unless `tty`). */
   data(stream: keyof typeof STREAM, piece: Buffer): void {
     if (this.ended || piece.length === 0) return;
-    if (!this.tty) {
-      const head = Buffer.allocUnsafe(8);
-      head[0] = STREAM[stream];
-      head.fill(0, 1, 4);
-      head.writeUInt32BE(piece.length, 4);
-      this.parts.push(head);
-    }
+    if (!this.tty) this.parts.push(frameHeader(stream, piece.length));
     this.parts.push(piece);
     this.pending += piece.length;
     if (this.pending >= MAX_PENDING) {
